@@ -1,0 +1,123 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/mycelnet/mycel/chain/auth"
+	"github.com/mycelnet/mycel/chain/bank"
+	"github.com/mycelnet/mycel/chain/exec"
+	"github.com/mycelnet/mycel/chain/mint"
+	"github.com/mycelnet/mycel/chain/stake"
+	"github.com/mycelnet/mycel/types"
+)
+
+// Handler executes one message for its signer.
+type Handler func(ctx exec.Ctx, signer types.Address, body []byte) error
+
+// Route is one message kind: its number on the wire, its stable name (used
+// in the fee schedule and in JSON), the handler, and a decoder to show it.
+type Route struct {
+	Kind   uint16
+	Name   string
+	Handle Handler
+	Decode func(body []byte) (any, error)
+}
+
+// moduleAccounts may not receive transfers: their balances must equal what
+// their modules account for.
+func moduleAccounts() map[types.Address]bool {
+	return map[types.Address]bool{
+		auth.FeeCollector:  true,
+		stake.Pool:         true,
+		mint.ProviderPool:  true,
+		mint.Distribution:  true,
+	}
+}
+
+// Routes lists every message kind the chain accepts. Adding a module means
+// adding its messages here; nothing registers itself.
+func Routes() []Route {
+	return []Route{
+		{bank.KindSend, "bank/send", bank.SendHandler(moduleAccounts()), decodeAs(bank.DecodeMsgSend, sendJSON)},
+		{stake.KindBond, "stake/bond", stake.HandleBond, decodeAs(stake.DecodeMsgBond, bondJSON)},
+		{stake.KindUnbond, "stake/unbond", stake.HandleUnbond, decodeAs(stake.DecodeMsgUnbond, unbondJSON)},
+		{stake.KindUnjail, "stake/unjail", stake.HandleUnjail, decodeAs(stake.DecodeMsgUnjail, unjailJSON)},
+	}
+}
+
+type router struct {
+	byKind map[uint16]Route
+	byName map[string]Route
+}
+
+func newRouter(routes []Route) *router {
+	r := &router{byKind: map[uint16]Route{}, byName: map[string]Route{}}
+	for _, rt := range routes {
+		if _, dup := r.byKind[rt.Kind]; dup {
+			panic(fmt.Sprintf("app: message kind %#x routed twice", rt.Kind))
+		}
+		r.byKind[rt.Kind] = rt
+		r.byName[rt.Name] = rt
+	}
+	return r
+}
+
+// names returns the route names in kind order.
+func (r *router) names() []string {
+	kinds := make([]int, 0, len(r.byKind))
+	for k := range r.byKind {
+		kinds = append(kinds, int(k))
+	}
+	sort.Ints(kinds)
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
+		out[i] = r.byKind[uint16(k)].Name
+	}
+	return out
+}
+
+func decodeAs[M any](dec func([]byte) (M, error), view func(M) any) func([]byte) (any, error) {
+	return func(b []byte) (any, error) {
+		m, err := dec(b)
+		if err != nil {
+			return nil, err
+		}
+		return view(m), nil
+	}
+}
+
+func sendJSON(m bank.MsgSend) any {
+	return struct {
+		To     types.Address `json:"to"`
+		Amount types.Amount  `json:"amount"`
+	}{m.To, m.Amount}
+}
+
+func bondJSON(m stake.MsgBond) any {
+	return struct {
+		Purpose      stake.Purpose `json:"purpose"`
+		Amount       types.Amount  `json:"amount"`
+		ConsensusKey []byte        `json:"consensus_key,omitempty"`
+	}{m.Purpose, m.Amount, m.ConsensusKey}
+}
+
+func unbondJSON(m stake.MsgUnbond) any {
+	return struct {
+		Purpose stake.Purpose `json:"purpose"`
+		Amount  types.Amount  `json:"amount"`
+	}{m.Purpose, m.Amount}
+}
+
+func unjailJSON(m stake.MsgUnjail) any {
+	return struct {
+		Purpose stake.Purpose `json:"purpose"`
+	}{m.Purpose}
+}
+
+// DecodedMsg is a message shown as JSON.
+type DecodedMsg struct {
+	Kind string          `json:"kind"`
+	Body json.RawMessage `json:"body"`
+}
