@@ -136,11 +136,11 @@ func (a *App) Params() Params {
 // Supply returns the token supply's accounting and the module pools.
 type Supply struct {
 	bank.Supply
-	Total         types.Amount `json:"total"`
-	Bonded        types.Amount `json:"bonded"`
-	ProviderPool  types.Amount `json:"provider_pool"`
-	NextReward    types.Amount `json:"next_block_reward"`
-	Height        int64        `json:"height"`
+	Total        types.Amount `json:"total"`
+	Bonded       types.Amount `json:"bonded"`
+	ProviderPool types.Amount `json:"provider_pool"`
+	NextReward   types.Amount `json:"next_block_reward"`
+	Height       int64        `json:"height"`
 }
 
 // Supply reads the supply.

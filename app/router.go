@@ -29,10 +29,10 @@ type Route struct {
 // their modules account for.
 func moduleAccounts() map[types.Address]bool {
 	return map[types.Address]bool{
-		auth.FeeCollector:  true,
-		stake.Pool:         true,
-		mint.ProviderPool:  true,
-		mint.Distribution:  true,
+		auth.FeeCollector: true,
+		stake.Pool:        true,
+		mint.ProviderPool: true,
+		mint.Distribution: true,
 	}
 }
 

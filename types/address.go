@@ -85,4 +85,3 @@ func (a *Address) UnmarshalText(b []byte) error {
 	*a = p
 	return nil
 }
-
