@@ -135,3 +135,13 @@ func BuildGenesis(accounts []GenesisAccount, validators []GenesisValidator, stak
 	}
 	return g, nil
 }
+
+// RequiredFee returns the minimum fee, under this schedule, of a
+// transaction of txLen bytes carrying messages of the given kinds.
+func (g AuthGenesis) RequiredFee(kinds []uint16, txLen int) (types.Amount, error) {
+	p, err := newRouter(Routes()).authParams(g)
+	if err != nil {
+		return 0, err
+	}
+	return p.RequiredFee(kinds, txLen)
+}

@@ -9,6 +9,7 @@ import (
 	cmtcrypto "github.com/cometbft/cometbft/api/cometbft/crypto/v1"
 
 	"github.com/mycelnet/mycel/chain/auth"
+	"github.com/mycelnet/mycel/chain/codec"
 	"github.com/mycelnet/mycel/chain/bank"
 	"github.com/mycelnet/mycel/chain/mint"
 	"github.com/mycelnet/mycel/chain/stake"
@@ -43,9 +44,12 @@ type BondState struct {
 
 // AccountState is everything the chain holds about an account.
 type AccountState struct {
-	Address       types.Address     `json:"address"`
-	Balance       types.Amount      `json:"balance"`
-	Sequence      uint64            `json:"sequence"`
+	Address  types.Address `json:"address"`
+	Balance  types.Amount  `json:"balance"`
+	Sequence uint64        `json:"sequence"`
+	// NextSequence counts transactions admitted to this node's mempool
+	// too: the sequence to sign the next transaction with.
+	NextSequence  uint64            `json:"next_sequence"`
 	PubKey        []byte            `json:"pub_key,omitempty"`
 	Bonds         []BondState       `json:"bonds"`
 	Unbonding     []stake.Unbonding `json:"unbonding"`
@@ -67,6 +71,10 @@ func (a *App) Account(addr types.Address, prove bool) (AccountState, error) {
 		Bonds: []BondState{}, Unbonding: stake.UnbondingsOf(st, addr), RewardsEarned: mint.Earned(st, addr),
 		Height: snap.Height(), AppHash: snap.Root(),
 	}
+	out.NextSequence = a.pendingSequence(addr)
+	if out.NextSequence < out.Sequence {
+		out.NextSequence = out.Sequence
+	}
 	if out.Unbonding == nil {
 		out.Unbonding = []stake.Unbonding{}
 	}
@@ -87,12 +95,61 @@ func (a *App) Account(addr types.Address, prove bool) (AccountState, error) {
 	return out, nil
 }
 
+// VerifyProofs checks the account's proofs against appHash (the app hash
+// in the header of the block after s.Height) and that the proven values
+// are the balance and sequence shown.
+func (s AccountState) VerifyProofs(appHash types.Hash) error {
+	if len(s.Proofs) != 2 {
+		return fmt.Errorf("account %s: %d proofs, want the balance's and the account's", s.Address, len(s.Proofs))
+	}
+	bal, acc := s.Proofs[0], s.Proofs[1]
+	if string(bal.Key) != string(bank.BalanceKey(s.Address)) || string(acc.Key) != string(auth.AccountKey(s.Address)) {
+		return fmt.Errorf("account %s: proofs of the wrong keys", s.Address)
+	}
+	for _, p := range s.Proofs {
+		if err := p.Verify(appHash); err != nil {
+			return fmt.Errorf("proof of key %q: %w", p.Key, err)
+		}
+	}
+	var proven types.Amount
+	if bal.Value != nil {
+		r := codec.NewReader(bal.Value)
+		proven = types.Amount(r.Uvarint())
+		if err := r.Done(); err != nil {
+			return fmt.Errorf("proven balance: %w", err)
+		}
+	}
+	if proven != s.Balance {
+		return fmt.Errorf("account %s: the proven balance is %s, the node showed %s", s.Address, proven, s.Balance)
+	}
+	var seq uint64
+	if acc.Value != nil {
+		r := codec.NewReader(acc.Value)
+		r.LenBytes(32)
+		seq = r.Uvarint()
+		if err := r.Done(); err != nil {
+			return fmt.Errorf("proven account: %w", err)
+		}
+	}
+	if seq != s.Sequence {
+		return fmt.Errorf("account %s: the proven sequence is %d, the node showed %d", s.Address, seq, s.Sequence)
+	}
+	return nil
+}
+
 func proveKey(snap *storage.Snapshot, key []byte) (ProvenValue, error) {
 	p, err := store.Prove(snap.Nodes(), key)
 	if err != nil {
 		return ProvenValue{}, fmt.Errorf("prove %q: %w", key, err)
 	}
 	return ProvenValue{Key: key, Value: snap.State().Get(key), Proof: p}, nil
+}
+
+// pendingSequence reads an account's sequence in the check state.
+func (a *App) pendingSequence(addr types.Address) uint64 {
+	a.checkMu.Lock()
+	defer a.checkMu.Unlock()
+	return auth.GetAccount(a.check, addr).Sequence
 }
 
 // Status is where the committed state stands.

@@ -1,0 +1,244 @@
+// Package devnet starts whole mycel networks in one process: the single
+// validator of `mycel devnet`, and networks of N validators on free
+// loopback ports with temporary homes for tests. The nodes are real: each
+// runs CometBFT with the mycel application, its HTTP API and its blob
+// store, and they talk to each other over TCP.
+package devnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/mycelnet/mycel/node"
+	"github.com/mycelnet/mycel/types"
+)
+
+// DevAccounts are the funded keys of a devnet.
+var DevAccounts = []string{"alice", "bob", "carol"}
+
+// Options describe a network.
+type Options struct {
+	// Home is the node's home for one validator, or the parent of
+	// node0, node1, ... for several.
+	Home       string
+	ChainID    string
+	Validators int
+	// Addresses of a single node (host:port); empty picks the defaults
+	// for one node and free ports for several.
+	APIAddr, RPCAddr, P2PAddr string
+	BlockTime                 time.Duration
+	// Reset wipes Home first.
+	Reset bool
+	// Accounts are funded keys in the first node's keyring; nil means
+	// alice, bob and carol with 1,000,000 MYC each.
+	Accounts        []node.Account
+	UnbondingBlocks int64
+	Logger          *slog.Logger
+	CometMetrics    bool
+	CometInfoLogs   bool
+	CheckInvariants bool
+}
+
+// Network is a running network.
+type Network struct {
+	Nodes []*node.Node
+	Homes []string
+	// Created says whether the network was laid out by this Start
+	// (rather than resumed from an existing home).
+	Created bool
+}
+
+func (o *Options) defaults() {
+	if o.ChainID == "" {
+		o.ChainID = "mycel-devnet"
+	}
+	if o.Validators <= 0 {
+		o.Validators = 1
+	}
+	if o.BlockTime <= 0 {
+		o.BlockTime = time.Second
+	}
+	if o.Accounts == nil {
+		for _, n := range DevAccounts {
+			o.Accounts = append(o.Accounts, node.Account{Name: n, Amount: types.MYC(1_000_000)})
+		}
+	}
+	if o.UnbondingBlocks <= 0 {
+		o.UnbondingBlocks = 20
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Homes returns the node homes of a network under o.Home.
+func (o Options) homes() []string {
+	if o.Validators == 1 {
+		return []string{o.Home}
+	}
+	out := make([]string, o.Validators)
+	for i := range out {
+		out[i] = filepath.Join(o.Home, "node"+strconv.Itoa(i))
+	}
+	return out
+}
+
+// Start lays the network out (unless its homes already hold it) and starts
+// every node.
+func Start(ctx context.Context, o Options) (*Network, error) {
+	o.defaults()
+	if o.Home == "" {
+		return nil, errors.New("devnet: no home directory")
+	}
+	homes := o.homes()
+	if o.Reset {
+		if err := wipe(o.Home); err != nil {
+			return nil, err
+		}
+	}
+	net := &Network{Homes: homes}
+	if !node.IsInitialized(homes[0]) {
+		if err := layout(o, homes); err != nil {
+			return nil, err
+		}
+		net.Created = true
+	}
+	for i, h := range homes {
+		n, err := node.Start(ctx, h, node.Options{
+			Logger:          o.Logger.With("node", i),
+			CometMetrics:    o.CometMetrics && i == 0,
+			CometInfoAsInfo: o.CometInfoLogs,
+			CheckInvariants: o.CheckInvariants,
+		})
+		if err != nil {
+			net.Stop()
+			return nil, err
+		}
+		net.Nodes = append(net.Nodes, n)
+	}
+	return net, nil
+}
+
+func layout(o Options, homes []string) error {
+	spec := node.NetworkSpec{
+		ChainID: o.ChainID, Accounts: o.Accounts,
+		OperatorBalance: types.MYC(1_000_000), OperatorBond: types.MYC(100_000),
+		BlockTime: o.BlockTime, UnbondingBlocks: o.UnbondingBlocks,
+	}
+	for i, h := range homes {
+		ns := node.NodeSpec{Home: h, Moniker: "node" + strconv.Itoa(i), Host: "127.0.0.1", Validator: true}
+		if len(homes) == 1 {
+			ns.Moniker = "validator"
+			var err error
+			if ns.APIPort, err = portOf(o.APIAddr, node.DefaultAPIAddr); err != nil {
+				return err
+			}
+			if ns.RPCPort, err = portOf(o.RPCAddr, node.DefaultRPCAddr); err != nil {
+				return err
+			}
+			if ns.P2PPort, err = portOf(o.P2PAddr, node.DefaultP2PAddr); err != nil {
+				return err
+			}
+		} else {
+			ports, err := FreePorts(3)
+			if err != nil {
+				return err
+			}
+			ns.P2PPort, ns.RPCPort, ns.APIPort = ports[0], ports[1], ports[2]
+		}
+		spec.Nodes = append(spec.Nodes, ns)
+	}
+	return node.InitNetwork(spec)
+}
+
+func portOf(addr, def string) (int, error) {
+	if addr == "" {
+		addr = def
+	}
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, fmt.Errorf("address %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil {
+		return 0, fmt.Errorf("address %q: bad port", addr)
+	}
+	if port == 0 {
+		ps, err := FreePorts(1)
+		if err != nil {
+			return 0, err
+		}
+		return ps[0], nil
+	}
+	return port, nil
+}
+
+// wipe removes a devnet home, refusing directories that do not look like
+// one so a mistyped --home cannot delete something else.
+func wipe(home string) error {
+	entries, err := os.ReadDir(home)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{"config": true, "data": true, "keyring": true}
+	for _, e := range entries {
+		if !known[e.Name()] && !(len(e.Name()) > 4 && e.Name()[:4] == "node") {
+			return fmt.Errorf("--reset: %s holds %q, which a mycel home does not; remove it yourself if you mean to", home, e.Name())
+		}
+	}
+	return os.RemoveAll(home)
+}
+
+// FreePorts returns n TCP ports that were free a moment ago. Another
+// process may take one before it is used: callers that bind retry.
+func FreePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	out := make([]int, n)
+	for i := range out {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		ls = append(ls, l)
+		out[i] = l.Addr().(*net.TCPAddr).Port
+	}
+	return out, nil
+}
+
+// Stop stops every node.
+func (n *Network) Stop() error {
+	var errs []error
+	for _, nd := range n.Nodes {
+		errs = append(errs, nd.Stop())
+	}
+	return errors.Join(errs...)
+}
+
+// WaitHeight waits until every node has committed height h.
+func (n *Network) WaitHeight(ctx context.Context, h int64) error {
+	for _, nd := range n.Nodes {
+		for nd.Height() < h {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("node at %s stuck at height %d, waiting for %d", nd.APIURL(), nd.Height(), h)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,260 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	cmtjson "github.com/cometbft/cometbft/libs/json"
+	cmtnode "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	rpclocal "github.com/cometbft/cometbft/rpc/client/local"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/mycelnet/mycel/api"
+	"github.com/mycelnet/mycel/app"
+	"github.com/mycelnet/mycel/blobstore"
+	"github.com/mycelnet/mycel/storage"
+)
+
+// Options adjust how a node starts.
+type Options struct {
+	Logger *slog.Logger
+	// CometLogLevel is the level CometBFT's own info logs are shown at;
+	// by default they are demoted to debug, and its errors stay errors.
+	CometInfoAsInfo bool
+	// CometMetrics registers CometBFT's metrics. They go on Prometheus's
+	// global registry, so only one node per process may have them.
+	CometMetrics bool
+	// APIListen overrides mycel.toml's API address.
+	APIListen string
+	// CheckInvariants makes the application verify its invariants after
+	// every block (tests).
+	CheckInvariants bool
+	// Tune, if set, may change CometBFT's configuration before start.
+	Tune func(*cmtcfg.Config)
+}
+
+// Node is a running mycel node.
+type Node struct {
+	Home    string
+	log     *slog.Logger
+	conf    *cmtcfg.Config
+	cmt     *cmtnode.Node
+	app     *app.App
+	db      *storage.DB
+	rpc     *rpclocal.Local
+	blobs   *blobstore.Store
+	httpSrv *http.Server
+	apiAddr string
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	stopped sync.Once
+}
+
+// readPrivValidatorKey checks a consensus key file before CometBFT's
+// loader, which exits the process on a bad file.
+func readPrivValidatorKey(path string) (privval.FilePVKey, error) {
+	var k privval.FilePVKey
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return k, fmt.Errorf("consensus key: %w", err)
+	}
+	if err := cmtjson.Unmarshal(b, &k); err != nil {
+		return k, fmt.Errorf("consensus key %s: %w", path, err)
+	}
+	return k, nil
+}
+
+func loadPrivValidator(conf *cmtcfg.Config) (*privval.FilePV, error) {
+	if _, err := readPrivValidatorKey(conf.PrivValidatorKeyFile()); err != nil {
+		return nil, err
+	}
+	var st privval.FilePVLastSignState
+	b, err := os.ReadFile(conf.PrivValidatorStateFile())
+	if err != nil {
+		return nil, fmt.Errorf("consensus key state: %w", err)
+	}
+	if err := cmtjson.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("consensus key state %s: %w", conf.PrivValidatorStateFile(), err)
+	}
+	return privval.LoadFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile()), nil
+}
+
+// Start starts the node in home and returns once CometBFT and the API are
+// serving. Stop it with Stop.
+func Start(ctx context.Context, home string, o Options) (*Node, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if !IsInitialized(home) {
+		return nil, fmt.Errorf("%s holds no node: make one with `mycel testnet init` or run `mycel devnet`", home)
+	}
+	conf, err := loadCometConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	if o.Tune != nil {
+		o.Tune(conf)
+	}
+	mc, err := LoadConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	if o.APIListen != "" {
+		mc.API.Listen = o.APIListen
+	}
+	pv, err := loadPrivValidator(conf)
+	if err != nil {
+		return nil, err
+	}
+	nodeKey, err := p2p.LoadNodeKey(conf.NodeKeyFile())
+	if err != nil {
+		return nil, fmt.Errorf("node key: %w", err)
+	}
+
+	db, err := storage.Open(filepath.Join(conf.DBDir(), "mycel"), o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a := app.New(db, app.Options{Logger: o.Logger.With("module", "app"), Registerer: reg, CheckInvariants: o.CheckInvariants})
+
+	metrics := cmtnode.DefaultMetricsProvider(&cmtcfg.InstrumentationConfig{Prometheus: false})
+	var gatherer prometheus.Gatherer = reg
+	if o.CometMetrics {
+		metrics = cmtnode.DefaultMetricsProvider(&cmtcfg.InstrumentationConfig{Prometheus: true, Namespace: "cometbft"})
+		gatherer = prometheus.Gatherers{reg, prometheus.DefaultGatherer}
+	}
+	cmt, err := cmtnode.NewNode(ctx, conf, pv, nodeKey,
+		proxy.NewUnsyncLocalClientCreator(a),
+		cmtnode.DefaultGenesisDocProviderFunc(conf),
+		cmtcfg.DefaultDBProvider,
+		metrics,
+		newCometLogger(o.Logger.With("module", "cometbft"), o.CometInfoAsInfo))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("start consensus: %w", err)
+	}
+	if err := cmt.Start(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("start consensus: %w", err)
+	}
+	n := &Node{Home: home, log: o.Logger, conf: conf, cmt: cmt, app: a, db: db, rpc: rpclocal.New(cmt)}
+
+	genesis := cmt.GenesisDoc()
+	n.blobs, err = blobstore.Open(filepath.Join(conf.DBDir(), "blobs"), genesis.ChainID, blobstore.Options{
+		MaxBlobBytes: mc.Blobs.MaxBlobBytes, QuotaBytes: mc.Blobs.QuotaBytes, Retention: mc.Blobs.Retention.Duration,
+	})
+	if err != nil {
+		n.Stop()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", mc.API.Listen)
+	if err != nil {
+		n.Stop()
+		return nil, fmt.Errorf("API address %s: %w (is another node running? pick another with --api)", mc.API.Listen, err)
+	}
+	n.apiAddr = ln.Addr().String()
+	handler := api.Handler(api.Config{
+		Backend: &backend{n: n}, Blobs: n.blobs, Gatherer: gatherer, Registerer: reg,
+		Logger: o.Logger.With("module", "api"),
+	})
+	n.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	bg, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	n.wg.Add(2)
+	go func() {
+		defer n.wg.Done()
+		if err := n.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("API server stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer n.wg.Done()
+		n.collectBlobs(bg, time.Hour)
+	}()
+	return n, nil
+}
+
+// collectBlobs deletes expired unreferenced blobs every interval. Nothing
+// on chain refers to blobs yet; the compute and model modules will.
+func (n *Node) collectBlobs(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if k, err := n.blobs.Collect(now, nil); err != nil {
+				n.log.Error("collect blobs", "err", err)
+			} else if k > 0 {
+				n.log.Info("collected unreferenced blobs", "count", k)
+			}
+		}
+	}
+}
+
+// APIAddr returns the address the API listens on.
+func (n *Node) APIAddr() string { return n.apiAddr }
+
+// APIURL returns the API's base URL.
+func (n *Node) APIURL() string { return "http://" + dialable(n.apiAddr) }
+
+// RPCAddr returns CometBFT's RPC listen address.
+func (n *Node) RPCAddr() string { return n.conf.RPC.ListenAddress }
+
+// P2PAddr returns CometBFT's P2P listen address.
+func (n *Node) P2PAddr() string { return n.conf.P2P.ListenAddress }
+
+// ChainID returns the network's chain id.
+func (n *Node) ChainID() string { return n.cmt.GenesisDoc().ChainID }
+
+// NodeID returns the P2P node id.
+func (n *Node) NodeID() string { return string(n.cmt.NodeInfo().ID()) }
+
+// App returns the application (for tests and in-process tools).
+func (n *Node) App() *app.App { return n.app }
+
+// Height returns the last committed height.
+func (n *Node) Height() int64 { return n.cmt.BlockStore().Height() }
+
+// Stop shuts the node down: the API first, then consensus, then the
+// state database. It is safe to call more than once.
+func (n *Node) Stop() error {
+	var err error
+	n.stopped.Do(func() {
+		if n.cancel != nil {
+			n.cancel()
+		}
+		if n.httpSrv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = n.httpSrv.Shutdown(ctx)
+			cancel()
+		}
+		if n.cmt.IsRunning() {
+			if e := n.cmt.Stop(); e != nil {
+				err = fmt.Errorf("stop consensus: %w", e)
+			}
+			n.cmt.Wait()
+		}
+		n.wg.Wait()
+		if e := n.db.Close(); e != nil && err == nil {
+			err = fmt.Errorf("close state database: %w", e)
+		}
+	})
+	return err
+}
