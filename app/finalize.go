@@ -111,9 +111,17 @@ func (a *App) verifyBlockTxs(raws [][]byte) ([]decodedTx, []types.Hash) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
+			// Each worker checks its share as one batch.
+			var mine []int
+			batch := types.NewSignatureBatch()
 			for j := w; j < len(todo); j += workers {
 				i := todo[j]
-				if out[i].tx.VerifySignature() {
+				mine = append(mine, i)
+				batch.Add(out[i].tx.PubKey, out[i].tx.SignBytes(), out[i].tx.Sig)
+			}
+			for k, ok := range batch.Verify() {
+				i := mine[k]
+				if ok {
 					a.sigs.add(hashes[i])
 				} else {
 					out[i].err = auth.ErrBadSignature.Wrapf("signer %s", out[i].tx.Signer())

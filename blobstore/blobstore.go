@@ -120,7 +120,7 @@ func (s *Store) Put(r io.Reader, up Upload, now time.Time, exists func(types.Add
 	var sum types.Hash
 	copy(sum[:], h.Sum(nil))
 
-	if len(up.PubKey) != ed25519.PublicKeySize || !ed25519.Verify(up.PubKey, types.BlobUploadSignBytes(s.chainID, sum, n, up.Expires), up.Signature) {
+	if !types.VerifySignature(up.PubKey, types.BlobUploadSignBytes(s.chainID, sum, n, up.Expires), up.Signature) {
 		return sum, n, fmt.Errorf("%w for blob %s of %d bytes on chain %s", ErrBadSignature, sum, n, s.chainID)
 	}
 	if up.Expires < now.Unix() {

@@ -255,4 +255,3 @@ all interfaces and reach each other at those hosts.`,
 	cmd.AddCommand(initCmd)
 	return cmd
 }
-

@@ -51,6 +51,8 @@ type NetworkSpec struct {
 	Nodes   []NodeSpec
 	// Accounts are made in the first node's keyring and funded at genesis.
 	Accounts []Account
+	// Balances fund addresses whose keys are kept elsewhere.
+	Balances []app.GenesisAccount
 	// OperatorBalance and OperatorBond fund and bond each validator's
 	// operator account.
 	OperatorBalance types.Amount
@@ -115,6 +117,7 @@ func InitNetwork(spec NetworkSpec) error {
 		accounts = append(accounts, app.GenesisAccount{Address: k.Address, Amount: a.Amount})
 	}
 
+	accounts = append(accounts, spec.Balances...)
 	blockTime := spec.BlockTime
 	if blockTime <= 0 {
 		blockTime = time.Second

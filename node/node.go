@@ -12,13 +12,17 @@ import (
 	"sync"
 	"time"
 
+	dbm "github.com/cometbft/cometbft-db"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	cmtnode "github.com/cometbft/cometbft/node"
+	abci "github.com/cometbft/cometbft/abci/types"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
 	rpclocal "github.com/cometbft/cometbft/rpc/client/local"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -51,7 +55,7 @@ type Node struct {
 	Home    string
 	log     *slog.Logger
 	conf    *cmtcfg.Config
-	cmt     *cmtnode.Node
+	cmt     *Comet
 	app     *app.App
 	db      *storage.DB
 	rpc     *rpclocal.Local
@@ -92,6 +96,73 @@ func loadPrivValidator(conf *cmtcfg.Config) (*privval.FilePV, error) {
 	return privval.LoadFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile()), nil
 }
 
+// NewComet makes and starts a CometBFT node over an application, with the
+// configuration of a home. mycel's nodes run the mycel application; the
+// ledger benchmark runs CometBFT's kvstore the same way as its baseline.
+func NewComet(ctx context.Context, conf *cmtcfg.Config, a abci.Application, metrics bool, log cmtlog.Logger) (*Comet, error) {
+	pv, err := loadPrivValidator(conf)
+	if err != nil {
+		return nil, err
+	}
+	nodeKey, err := p2p.LoadNodeKey(conf.NodeKeyFile())
+	if err != nil {
+		return nil, fmt.Errorf("node key: %w", err)
+	}
+	// CometBFT's metrics live on Prometheus's global registry: only one
+	// node per process may have them.
+	mp := cmtnode.DefaultMetricsProvider(&cmtcfg.InstrumentationConfig{Prometheus: metrics, Namespace: "cometbft"})
+	c := &Comet{}
+	dbs := func(ctx *cmtcfg.DBContext) (dbm.DB, error) {
+		db, err := cmtcfg.DefaultDBProvider(ctx)
+		if err == nil && ctx.ID == "tx_index" {
+			g := &guardedDB{DB: db}
+			c.txIndex = g
+			return g, nil
+		}
+		return db, err
+	}
+	cmt, err := cmtnode.NewNode(ctx, conf, pv, nodeKey,
+		// The application guards its own state, so CheckTx calls can run
+		// beside each other and beside the consensus calls.
+		proxy.NewUnsyncLocalClientCreator(a),
+		cmtnode.DefaultGenesisDocProviderFunc(conf),
+		dbs, mp, log)
+	if err != nil {
+		return nil, fmt.Errorf("start consensus: %w", err)
+	}
+	c.Node = cmt
+	if err := cmt.Start(); err != nil {
+		return nil, fmt.Errorf("start consensus: %w", err)
+	}
+	return c, nil
+}
+
+// Comet is a running CometBFT node.
+type Comet struct {
+	*cmtnode.Node
+	txIndex *guardedDB
+}
+
+// Shutdown stops the node and closes its databases, the transaction
+// index included (CometBFT v1.0.1 leaves that one open).
+func (c *Comet) Shutdown() error {
+	var err error
+	if c.IsRunning() {
+		err = c.Stop()
+		c.Wait()
+	}
+	if c.txIndex != nil {
+		if e := c.txIndex.Close(); e != nil && err == nil {
+			err = e
+		}
+		c.txIndex = nil
+	}
+	return err
+}
+
+// CometConfig reads a home's CometBFT configuration.
+func CometConfig(home string) (*cmtcfg.Config, error) { return loadCometConfig(home) }
+
 // Start starts the node in home and returns once CometBFT and the API are
 // serving. Stop it with Stop.
 func Start(ctx context.Context, home string, o Options) (*Node, error) {
@@ -115,15 +186,6 @@ func Start(ctx context.Context, home string, o Options) (*Node, error) {
 	if o.APIListen != "" {
 		mc.API.Listen = o.APIListen
 	}
-	pv, err := loadPrivValidator(conf)
-	if err != nil {
-		return nil, err
-	}
-	nodeKey, err := p2p.LoadNodeKey(conf.NodeKeyFile())
-	if err != nil {
-		return nil, fmt.Errorf("node key: %w", err)
-	}
-
 	db, err := storage.Open(filepath.Join(conf.DBDir(), "mycel"), o.Logger)
 	if err != nil {
 		return nil, err
@@ -132,27 +194,16 @@ func Start(ctx context.Context, home string, o Options) (*Node, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a := app.New(db, app.Options{Logger: o.Logger.With("module", "app"), Registerer: reg, CheckInvariants: o.CheckInvariants})
 
-	metrics := cmtnode.DefaultMetricsProvider(&cmtcfg.InstrumentationConfig{Prometheus: false})
 	var gatherer prometheus.Gatherer = reg
 	if o.CometMetrics {
-		metrics = cmtnode.DefaultMetricsProvider(&cmtcfg.InstrumentationConfig{Prometheus: true, Namespace: "cometbft"})
 		gatherer = prometheus.Gatherers{reg, prometheus.DefaultGatherer}
 	}
-	cmt, err := cmtnode.NewNode(ctx, conf, pv, nodeKey,
-		proxy.NewUnsyncLocalClientCreator(a),
-		cmtnode.DefaultGenesisDocProviderFunc(conf),
-		cmtcfg.DefaultDBProvider,
-		metrics,
-		newCometLogger(o.Logger.With("module", "cometbft"), o.CometInfoAsInfo))
+	cmt, err := NewComet(ctx, conf, a, o.CometMetrics, newCometLogger(o.Logger.With("module", "cometbft"), o.CometInfoAsInfo))
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("start consensus: %w", err)
+		return nil, err
 	}
-	if err := cmt.Start(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("start consensus: %w", err)
-	}
-	n := &Node{Home: home, log: o.Logger, conf: conf, cmt: cmt, app: a, db: db, rpc: rpclocal.New(cmt)}
+	n := &Node{Home: home, log: o.Logger, conf: conf, cmt: cmt, app: a, db: db, rpc: rpclocal.New(cmt.Node)}
 
 	genesis := cmt.GenesisDoc()
 	n.blobs, err = blobstore.Open(filepath.Join(conf.DBDir(), "blobs"), genesis.ChainID, blobstore.Options{
@@ -229,6 +280,15 @@ func (n *Node) NodeID() string { return string(n.cmt.NodeInfo().ID()) }
 // App returns the application (for tests and in-process tools).
 func (n *Node) App() *app.App { return n.app }
 
+// BroadcastTxSync submits a transaction through CometBFT's mempool and
+// returns its CheckTx verdict.
+func (n *Node) BroadcastTxSync(ctx context.Context, raw []byte) (*coretypes.ResultBroadcastTx, error) {
+	return n.rpc.BroadcastTxSync(ctx, raw)
+}
+
+// Comet returns the in-process CometBFT node.
+func (n *Node) Comet() *cmtnode.Node { return n.cmt.Node }
+
 // Height returns the last committed height.
 func (n *Node) Height() int64 { return n.cmt.BlockStore().Height() }
 
@@ -245,11 +305,8 @@ func (n *Node) Stop() error {
 			_ = n.httpSrv.Shutdown(ctx)
 			cancel()
 		}
-		if n.cmt.IsRunning() {
-			if e := n.cmt.Stop(); e != nil {
-				err = fmt.Errorf("stop consensus: %w", e)
-			}
-			n.cmt.Wait()
+		if e := n.cmt.Shutdown(); e != nil {
+			err = fmt.Errorf("stop consensus: %w", e)
 		}
 		n.wg.Wait()
 		if e := n.db.Close(); e != nil && err == nil {

@@ -28,7 +28,8 @@ var (
 
 // DB is the application's Pebble database.
 type DB struct {
-	db *pebble.DB
+	db    *pebble.DB
+	cache *readCache
 }
 
 // Open opens (or creates) the database in dir. Pebble's errors go to log.
@@ -52,7 +53,7 @@ func open(dir string, opts *pebble.Options, log *slog.Logger) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state database %s: %w", dir, err)
 	}
-	return &DB{db: db}, nil
+	return &DB{db: db, cache: newReadCache(1 << 18)}, nil
 }
 
 // Close closes the database.
@@ -75,8 +76,9 @@ func (d *DB) AppHashAt(height int64) (types.Hash, bool) {
 	return h, true
 }
 
-// State reads the latest committed state.
-func (d *DB) State() store.Reader { return stateView{view{d.db}} }
+// State reads the latest committed state, through a cache of recent
+// reads.
+func (d *DB) State() store.Reader { return cachedState{stateView{view{d.db}}, d.cache} }
 
 // Nodes reads the latest committed tree nodes.
 func (d *DB) Nodes() store.NodeReader { return nodeView{view{d.db}} }
@@ -129,6 +131,11 @@ func (d *DB) Commit(b Block) error {
 	if err := batch.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("commit height %d: %w", b.Height, err)
 	}
+	d.cache.commit(func(put func(key, value []byte)) {
+		for _, c := range b.Changes {
+			put(c.Key, c.Value)
+		}
+	})
 	return nil
 }
 
@@ -236,6 +243,25 @@ func (i *iter) Close() {
 	if err := i.it.Close(); err != nil {
 		panic(fmt.Errorf("storage: iterator: %w", err))
 	}
+}
+
+// cachedState reads through the read cache; iteration goes to Pebble.
+type cachedState struct {
+	stateView
+	c *readCache
+}
+
+func (s cachedState) Get(key []byte) []byte {
+	v, gen, ok := s.c.get(key)
+	if ok {
+		if v.absent {
+			return nil
+		}
+		return v.value
+	}
+	value := s.stateView.Get(key)
+	s.c.fill(key, value, gen)
+	return value
 }
 
 type nodeView struct{ v view }

@@ -158,7 +158,7 @@ func bindConsensusKey(ctx exec.Ctx, operator types.Address, bd *Bond, m MsgBond)
 	if len(m.ConsensusKey) != ed25519.PublicKeySize || len(m.ConsensusSig) != ed25519.SignatureSize {
 		return ErrConsensusKey.Wrapf("a first validator bond must carry a consensus key and its signature")
 	}
-	if !ed25519.Verify(m.ConsensusKey, ConsensusKeyProofBytes(ctx.Block.ChainID, operator), m.ConsensusSig) {
+	if !types.VerifySignature(m.ConsensusKey, ConsensusKeyProofBytes(ctx.Block.ChainID, operator), m.ConsensusSig) {
 		return ErrConsensusKey.Wrapf("the consensus key did not sign for operator %s", operator)
 	}
 	ca := ConsensusAddress(m.ConsensusKey)

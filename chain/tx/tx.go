@@ -132,8 +132,7 @@ func Decode(b []byte) (*Tx, error) {
 	return t, nil
 }
 
-// VerifySignature checks the signature over SignBytes.
+// VerifySignature checks the signature over SignBytes (ZIP 215 rules).
 func (t *Tx) VerifySignature() bool {
-	return len(t.PubKey) == ed25519.PublicKeySize && len(t.Sig) == ed25519.SignatureSize &&
-		ed25519.Verify(t.PubKey, t.SignBytes(), t.Sig)
+	return types.VerifySignature(t.PubKey, t.SignBytes(), t.Sig)
 }
