@@ -84,7 +84,11 @@ type Block struct {
 	Time   time.Time  `json:"time"`
 	// AppHash is the app hash after the previous block: the root that
 	// proofs read at Height-1 verify against.
-	AppHash  types.Hash `json:"app_hash"`
-	NumTxs   int        `json:"num_txs"`
+	AppHash types.Hash `json:"app_hash"`
+	// ResultAppHash is the app hash this node's application computed
+	// after executing the block (the next header carries it). Nodes that
+	// agree on it agree on the state.
+	ResultAppHash *types.Hash `json:"result_app_hash,omitempty"`
+	NumTxs        int         `json:"num_txs"`
 	Proposer string     `json:"proposer"`
 }

@@ -176,7 +176,7 @@ func (e *env) nodeCmd() *cobra.Command {
 
 func (e *env) testnetCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "testnet", Short: "Lay out multi-validator networks"}
-	var validators, basePort, apiPort int
+	var validators, fullNodes, basePort, apiPort int
 	var out, chainID, hosts string
 	var blockTime time.Duration
 	var unbonding int64
@@ -185,7 +185,8 @@ func (e *env) testnetCmd() *cobra.Command {
 		Short: "Write the homes of an N-validator network (DIR/node0 ...)",
 		Long: `Write the homes of an N-validator network: DIR/node0 to DIR/node(N-1), each with
 its configuration, its consensus key and a funded, bonded operator key named
-after the node (node0 ...) in its keyring. Start each with
+after the node (node0 ...) in its keyring. --full-nodes adds nodes that follow
+the chain without validating. Start each with
   mycel node start --home DIR/nodeI
 Node i listens for P2P on base-port+10i and for RPC on base-port+10i+1, and
 serves the API on api-port+i. With --hosts (one per node) the nodes listen on
@@ -198,18 +199,22 @@ all interfaces and reach each other at those hosts.`,
 			if out == "" {
 				return fmt.Errorf("--out DIR is required")
 			}
+			if fullNodes < 0 {
+				return fmt.Errorf("--full-nodes %d: cannot be negative", fullNodes)
+			}
+			total := validators + fullNodes
 			var hostList []string
 			if hosts != "" {
 				hostList = strings.Split(hosts, ",")
-				if len(hostList) != validators {
-					return fmt.Errorf("--hosts lists %d hosts for %d validators", len(hostList), validators)
+				if len(hostList) != total {
+					return fmt.Errorf("--hosts lists %d hosts for %d nodes", len(hostList), total)
 				}
 			}
 			spec := node.NetworkSpec{ChainID: chainID, OperatorBalance: types.MYC(1_000_000), OperatorBond: types.MYC(100_000),
 				BlockTime: blockTime, UnbondingBlocks: unbonding, Accounts: []node.Account{}}
-			for i := 0; i < validators; i++ {
+			for i := 0; i < total; i++ {
 				ns := node.NodeSpec{Home: filepath.Join(out, "node"+strconv.Itoa(i)), Moniker: "node" + strconv.Itoa(i),
-					Host: "127.0.0.1", P2PPort: basePort + 10*i, RPCPort: basePort + 10*i + 1, APIPort: apiPort + i, Validator: true}
+					Host: "127.0.0.1", P2PPort: basePort + 10*i, RPCPort: basePort + 10*i + 1, APIPort: apiPort + i, Validator: i < validators}
 				if hostList != nil {
 					ns.Host, ns.ListenAll = strings.TrimSpace(hostList[i]), true
 					if net.ParseIP(ns.Host) == nil && ns.Host == "" {
@@ -233,7 +238,7 @@ all interfaces and reach each other at those hosts.`,
 					fmt.Sprintf("http://%s:%d", ns.Host, ns.RPCPort), fmt.Sprintf("%s:%d", ns.Host, ns.P2PPort)})
 			}
 			return e.print(map[string]any{"chain_id": chainID, "nodes": outs}, func(w io.Writer) {
-				fmt.Fprintf(w, "laid out chain %s with %d validators in %s\n", chainID, validators, out)
+				fmt.Fprintf(w, "laid out chain %s with %d validators and %d full nodes in %s\n", chainID, validators, fullNodes, out)
 				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 				for _, o := range outs {
 					fmt.Fprintf(tw, "  %s\tAPI %s\tRPC %s\tP2P %s\n", o.Home, o.API, o.RPC, o.P2P)
@@ -245,6 +250,7 @@ all interfaces and reach each other at those hosts.`,
 	}
 	f := initCmd.Flags()
 	f.IntVar(&validators, "validators", 4, "number of validators")
+	f.IntVar(&fullNodes, "full-nodes", 0, "number of nodes that follow the chain without validating (after the validators)")
 	f.StringVar(&out, "out", "", "directory to write the homes into")
 	f.StringVar(&chainID, "chain-id", "mycel-testnet", "chain id")
 	f.StringVar(&hosts, "hosts", "", "comma-separated host of each node, for networks across machines (default: all on 127.0.0.1)")

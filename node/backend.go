@@ -131,5 +131,8 @@ func (b *backend) Block(ctx context.Context, height int64) (api.Block, error) {
 		Proposer: res.Block.ProposerAddress.String()}
 	copy(out.Hash[:], res.BlockID.Hash)
 	copy(out.AppHash[:], res.Block.AppHash)
+	if h, ok := b.n.app.AppHashAt(height); ok {
+		out.ResultAppHash = &h
+	}
 	return out, nil
 }

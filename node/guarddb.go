@@ -30,10 +30,14 @@ func (g *guardedDB) guard(f func() error) error {
 	return f()
 }
 
-func (g *guardedDB) Set(k, v []byte) error     { return g.guard(func() error { return g.DB.Set(k, v) }) }
-func (g *guardedDB) SetSync(k, v []byte) error { return g.guard(func() error { return g.DB.SetSync(k, v) }) }
-func (g *guardedDB) Delete(k []byte) error     { return g.guard(func() error { return g.DB.Delete(k) }) }
-func (g *guardedDB) DeleteSync(k []byte) error { return g.guard(func() error { return g.DB.DeleteSync(k) }) }
+func (g *guardedDB) Set(k, v []byte) error { return g.guard(func() error { return g.DB.Set(k, v) }) }
+func (g *guardedDB) SetSync(k, v []byte) error {
+	return g.guard(func() error { return g.DB.SetSync(k, v) })
+}
+func (g *guardedDB) Delete(k []byte) error { return g.guard(func() error { return g.DB.Delete(k) }) }
+func (g *guardedDB) DeleteSync(k []byte) error {
+	return g.guard(func() error { return g.DB.DeleteSync(k) })
+}
 
 func (g *guardedDB) Get(k []byte) (v []byte, err error) {
 	err = g.guard(func() error { v, err = g.DB.Get(k); return err })

@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"errors"
+	"net"
 	"log/slog"
 
 	cmtlog "github.com/cometbft/cometbft/libs/log"
@@ -23,7 +25,26 @@ func (c cometLogger) Debug(msg string, kv ...any) {
 	c.l.Log(context.Background(), slog.LevelDebug, msg, kv...)
 }
 func (c cometLogger) Error(msg string, kv ...any) {
-	c.l.Log(context.Background(), slog.LevelError, msg, kv...)
+	lvl := slog.LevelError
+	if benign(msg, kv) {
+		lvl = slog.LevelDebug
+	}
+	c.l.Log(context.Background(), lvl, msg, kv...)
+}
+
+// benign tells the errors CometBFT logs during a clean shutdown.
+func benign(msg string, kv []any) bool {
+	switch msg {
+	case "Stopped accept routine, as transport is closed":
+		return true
+	case "Error serving server":
+		for _, v := range kv {
+			if err, ok := v.(error); ok && errors.Is(err, net.ErrClosed) {
+				return true
+			}
+		}
+	}
+	return false
 }
 func (c cometLogger) Info(msg string, kv ...any) {
 	lvl := slog.LevelDebug
@@ -34,4 +55,13 @@ func (c cometLogger) Info(msg string, kv ...any) {
 }
 func (c cometLogger) With(kv ...any) cmtlog.Logger {
 	return cometLogger{l: c.l.With(kv...), infoAsInfo: c.infoAsInfo}
+}
+
+// slogOf returns the slog logger behind a CometBFT logger made by
+// newCometLogger, or the default.
+func slogOf(l cmtlog.Logger) *slog.Logger {
+	if c, ok := l.(cometLogger); ok {
+		return c.l
+	}
+	return slog.Default()
 }

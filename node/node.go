@@ -12,12 +12,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cockroachdb/pebble"
 	dbm "github.com/cometbft/cometbft-db"
+	abci "github.com/cometbft/cometbft/abci/types"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	cmtjson "github.com/cometbft/cometbft/libs/json"
-	cmtnode "github.com/cometbft/cometbft/node"
-	abci "github.com/cometbft/cometbft/abci/types"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
+	cmtnode "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
@@ -113,7 +114,7 @@ func NewComet(ctx context.Context, conf *cmtcfg.Config, a abci.Application, metr
 	mp := cmtnode.DefaultMetricsProvider(&cmtcfg.InstrumentationConfig{Prometheus: metrics, Namespace: "cometbft"})
 	c := &Comet{}
 	dbs := func(ctx *cmtcfg.DBContext) (dbm.DB, error) {
-		db, err := cmtcfg.DefaultDBProvider(ctx)
+		db, err := openCometDB(ctx, slogOf(log))
 		if err == nil && ctx.ID == "tx_index" {
 			g := &guardedDB{DB: db}
 			c.txIndex = g
@@ -135,6 +136,15 @@ func NewComet(ctx context.Context, conf *cmtcfg.Config, a abci.Application, metr
 		return nil, fmt.Errorf("start consensus: %w", err)
 	}
 	return c, nil
+}
+
+// openCometDB opens CometBFT's databases as its default provider does,
+// but with Pebble's routine messages kept out of the node's output.
+func openCometDB(ctx *cmtcfg.DBContext, log *slog.Logger) (dbm.DB, error) {
+	if ctx.Config.DBBackend != string(dbm.PebbleDBBackend) {
+		return cmtcfg.DefaultDBProvider(ctx)
+	}
+	return dbm.NewPebbleDBWithOpts(ctx.ID, ctx.Config.DBDir(), &pebble.Options{Logger: storage.Logger(log)})
 }
 
 // Comet is a running CometBFT node.

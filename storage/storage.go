@@ -48,7 +48,7 @@ func OpenInMemory() (*DB, error) {
 }
 
 func open(dir string, opts *pebble.Options, log *slog.Logger) (*DB, error) {
-	opts.Logger = pebbleLogger{log}
+	opts.Logger = Logger(log)
 	db, err := pebble.Open(dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open state database %s: %w", dir, err)
@@ -268,8 +268,11 @@ type nodeView struct{ v view }
 
 func (n nodeView) GetNode(pathKey []byte) []byte { return n.v.get(prefixed(prefixNode, pathKey)) }
 
-// pebbleLogger keeps Pebble's routine messages out of the node's output
-// and sends its errors to the node's log; fatal errors stop the process.
+// Logger adapts a node's log for Pebble: Pebble's routine messages (WAL
+// replays, compactions) are left out, its errors go to the log, and a
+// fatal error stops the process.
+func Logger(log *slog.Logger) pebble.Logger { return pebbleLogger{log} }
+
 type pebbleLogger struct{ log *slog.Logger }
 
 func (pebbleLogger) Infof(string, ...any) {}
