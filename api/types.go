@@ -90,5 +90,5 @@ type Block struct {
 	// agree on it agree on the state.
 	ResultAppHash *types.Hash `json:"result_app_hash,omitempty"`
 	NumTxs        int         `json:"num_txs"`
-	Proposer string     `json:"proposer"`
+	Proposer      string      `json:"proposer"`
 }

@@ -3,8 +3,8 @@ package node
 import (
 	"context"
 	"errors"
-	"net"
 	"log/slog"
+	"net"
 
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 )
