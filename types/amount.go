@@ -93,7 +93,7 @@ func (a Amount) String() string {
 // ParseAmount reads "5myc", "1.25myc", "5000000umyc" or "0umyc". A bare
 // number is refused because it is ambiguous.
 func ParseAmount(s string) (Amount, error) {
-	in := strings.TrimSpace(s)
+	in := strings.ToLower(strings.TrimSpace(s))
 	switch {
 	case strings.HasSuffix(in, BaseDenom):
 		num := strings.TrimSuffix(in, BaseDenom)

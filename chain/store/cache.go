@@ -52,6 +52,7 @@ func (c *Cache) Len() int { return len(c.writes) }
 func (c *Cache) sortedKeys() []string {
 	if c.stale || len(c.keys) != len(c.writes) {
 		c.keys = c.keys[:0]
+		//mycel:sorted
 		for k := range c.writes {
 			c.keys = append(c.keys, k)
 		}

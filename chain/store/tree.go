@@ -361,6 +361,7 @@ func foldLeaf(chs []kchange, leaf *node) []kchange {
 // as committed from now on. Persist them atomically with the state.
 func (t *Tree) Flush() []NodeWrite {
 	keys := make([]string, 0, len(t.staged))
+	//mycel:sorted
 	for k := range t.staged {
 		keys = append(keys, k)
 	}
