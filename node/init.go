@@ -3,6 +3,7 @@ package node
 import (
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -100,7 +101,7 @@ func InitNetwork(spec NetworkSpec) error {
 		}
 		mades[i] = made{pv: pv, nodeKey: nk}
 		if n.Validator {
-			op, err := keyring.Open(KeyringDir(n.Home)).Add(n.Moniker)
+			op, err := getOrAdd(keyring.Open(KeyringDir(n.Home)), n.Moniker)
 			if err != nil {
 				return err
 			}
@@ -110,7 +111,7 @@ func InitNetwork(spec NetworkSpec) error {
 	}
 	kr := keyring.Open(KeyringDir(spec.Nodes[0].Home))
 	for _, a := range spec.Accounts {
-		k, err := kr.Add(a.Name)
+		k, err := getOrAdd(kr, a.Name)
 		if err != nil {
 			return err
 		}
@@ -177,6 +178,16 @@ func InitNetwork(spec NetworkSpec) error {
 		}
 	}
 	return nil
+}
+
+// getOrAdd returns the named key, making it if the keyring lacks it: keys
+// a user made before laying out a network are funded, not replaced.
+func getOrAdd(kr *keyring.Keyring, name string) (keyring.Key, error) {
+	k, err := kr.Get(name)
+	if errors.Is(err, keyring.ErrNotFound) {
+		return kr.Add(name)
+	}
+	return k, err
 }
 
 func writeNodeConfig(n NodeSpec, peers string, blockTime time.Duration) error {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -133,6 +134,9 @@ func NewComet(ctx context.Context, conf *cmtcfg.Config, a abci.Application, metr
 	}
 	c.Node = cmt
 	if err := cmt.Start(); err != nil {
+		if strings.Contains(err.Error(), "address already in use") {
+			return nil, fmt.Errorf("start consensus: %w (is another node running? its ports are in %s)", err, filepath.Join(conf.RootDir, "config", "config.toml"))
+		}
 		return nil, fmt.Errorf("start consensus: %w", err)
 	}
 	return c, nil

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,6 +38,27 @@ func TestGarbageOnRPC(t *testing.T) {
 			t.Fatalf("garbage %s…: want the application's malformed-transaction code, got %s", garbage[:10], body)
 		}
 	}
+	// abci_query answers accounts and raw keys, as CometBFT serves it.
+	var key struct{ Address string }
+	runJSON(t, &key, "keys", "show", "alice", "--home", home)
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/abci_query?path=%%22/account%%22&data=0x%x", ps[1], key.Address))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q struct {
+		Result struct {
+			Response struct{ Value []byte }
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&q); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !strings.Contains(string(q.Result.Response.Value), `"balance": "1000000000000"`) &&
+		!strings.Contains(string(q.Result.Response.Value), `"balance":"1000000000000"`) {
+		t.Fatalf("abci_query /account: %s", q.Result.Response.Value)
+	}
+
 	h := waitHeight(t, c, 1, time.Second)
 	waitHeight(t, c, h+3, 30*time.Second)
 	run(t, false, "--home", home, "tx", "send", "bob", "1myc", "--from", "alice")

@@ -70,3 +70,41 @@ func TestFourValidators(t *testing.T) {
 		}
 	}
 }
+
+// A full node's operator bonds validator stake: the node's consensus key
+// is bound to the account and the node gets voting power.
+func TestFullNodeBecomesValidator(t *testing.T) {
+	homes, clients := testnet(t, 1, 1, "100ms")
+	start(t, "node", "start", "--home", homes[0])
+	start(t, "node", "start", "--home", homes[1])
+	waitHeight(t, clients[1], 2, 60*time.Second)
+
+	var op struct{ Address types.Address }
+	runJSON(t, &op, "keys", "add", "op", "--home", homes[1])
+	// Sent through the full node, so that it has the block when the
+	// command returns.
+	run(t, false, "--home", homes[0], "--node", clients[1].URL(), "tx", "send", op.Address.String(), "200myc", "--from", "node0")
+	run(t, false, "--home", homes[1], "stake", "bond", "150myc", "--purpose", "validator", "--from", "op")
+
+	// The update takes effect two blocks later.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var st struct {
+			Validator struct{ Power int64 }
+		}
+		runJSON(t, &st, "status", "--home", homes[1])
+		if st.Validator.Power == 150 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the new validator's power is %d, want 150", st.Validator.Power)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	out, _ := run(t, false, "query", "validators", "--home", homes[0])
+	if !strings.Contains(out, op.Address.String()) {
+		t.Fatalf("validator set lacks the new operator:\n%s", out)
+	}
+	// Its consensus key is now bound: bonding again adds to the bond.
+	run(t, false, "--home", homes[1], "stake", "bond", "10myc", "--purpose", "validator", "--from", "op")
+}
