@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -51,6 +52,11 @@ keyring of --home. State is kept in --home across restarts; --reset starts over.
 				return err
 			}
 			n := net.Nodes[0]
+			// Show the banner once the first block is in, so that what it
+			// suggests works at once.
+			wctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
+			_ = net.WaitHeight(wctx, 1)
+			cancel()
 			if err := e.devnetBanner(n, net.Created); err != nil {
 				net.Stop()
 				return err
