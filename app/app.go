@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mycelnet/mycel/chain/bank"
+	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/chain/exec"
 	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/chain/store"
@@ -39,6 +40,9 @@ type Options struct {
 	CheckInvariants bool
 	// TreeCacheNodes bounds the decoded Merkle tree nodes kept in memory.
 	TreeCacheNodes int
+	// Availability lists the revealed jobs whose outputs this node holds,
+	// for its vote extensions; nil attests nothing.
+	Availability func() []uint64
 }
 
 // App is the mycel ABCI application.
@@ -48,6 +52,7 @@ type App struct {
 	log     *slog.Logger
 	db      *storage.DB
 	router  *router
+	compute compute.Keeper
 	sigs    *sigCache
 	metrics *metrics
 	opts    Options
@@ -79,6 +84,7 @@ func New(db *storage.DB, o Options) *App {
 		log:     o.Logger,
 		db:      db,
 		router:  newRouter(Routes()),
+		compute: computeKeeper(),
 		sigs:    newSigCache(1 << 17),
 		metrics: newMetrics(o.Registerer),
 		opts:    o,
@@ -152,6 +158,14 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 	ctx := exec.New(genesis, blk)
 	ctx.KV.Set(keyChainID, []byte(req.ChainId))
 	setLastBlock(ctx.KV, blk)
+	var ve int64
+	if f := req.ConsensusParams.GetFeature(); f != nil && f.VoteExtensionsEnableHeight != nil {
+		ve = f.VoteExtensionsEnableHeight.Value
+	}
+	if g.Compute.AttestOutputs && ve <= 0 {
+		return nil, fmt.Errorf("genesis: compute.attest_outputs needs vote extensions (consensus_params.feature.vote_extensions_enable_height > 0)")
+	}
+	ctx.KV.Set(keyVEHeight, binary.BigEndian.AppendUint64(nil, uint64(ve)))
 	updates, err := a.initGenesis(ctx, g)
 	if err != nil {
 		return nil, err
@@ -183,7 +197,7 @@ func (a *App) checkInvariants(r store.Reader) error {
 	if !a.opts.CheckInvariants {
 		return nil
 	}
-	return errors.Join(bank.CheckInvariant(r), stake.CheckInvariant(r))
+	return errors.Join(bank.CheckInvariant(r), stake.CheckInvariant(r), compute.CheckInvariant(r, bankKeeper{}))
 }
 
 // Commit writes the staged block to disk in one synced batch.

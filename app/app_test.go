@@ -12,6 +12,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmtproto "github.com/cometbft/cometbft/api/cometbft/types/v1"
+	gogotypes "github.com/cosmos/gogoproto/types"
 
 	"github.com/mycelnet/mycel/chain/auth"
 	"github.com/mycelnet/mycel/chain/bank"
@@ -109,7 +110,8 @@ func newNode(t testing.TB, genesis []byte) *node {
 	a := New(db, Options{CheckInvariants: true})
 	_, err = a.InitChain(context.Background(), &abci.InitChainRequest{
 		ChainId: testChain, Time: genesisTime, InitialHeight: 1, AppStateBytes: genesis,
-		ConsensusParams: &cmtproto.ConsensusParams{Evidence: &cmtproto.EvidenceParams{MaxAgeNumBlocks: 5}},
+		ConsensusParams: &cmtproto.ConsensusParams{Evidence: &cmtproto.EvidenceParams{MaxAgeNumBlocks: 5},
+			Feature: &cmtproto.FeatureParams{VoteExtensionsEnableHeight: &gogotypes.Int64Value{Value: 1}}},
 	})
 	if err != nil {
 		t.Fatal(err)

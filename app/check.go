@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
@@ -46,7 +47,7 @@ func (a *App) checkTx(raw []byte) *abci.CheckTxResponse {
 	defer a.checkMu.Unlock()
 	cache := store.NewCache(a.check)
 	ctx := exec.New(cache, a.checkBlock)
-	if err := auth.Ante(ctx, t, len(raw)); err != nil {
+	if err := auth.Ante(ctx, t, len(raw), a.feePayer(ctx, t)); err != nil {
 		return checkErr(err)
 	}
 	if err := a.runMsgs(ctx, t); err != nil {
@@ -62,10 +63,19 @@ func checkErr(err error) *abci.CheckTxResponse {
 }
 
 // PrepareProposal fills a block from the mempool in order, up to the size
-// limit, leaving out anything that does not decode.
+// limit, leaving out anything that does not decode. When the last height
+// carried vote extensions, they go first.
 func (a *App) PrepareProposal(_ context.Context, req *abci.PrepareProposalRequest) (*abci.PrepareProposalResponse, error) {
-	txs := make([][]byte, 0, len(req.Txs))
+	txs := make([][]byte, 0, len(req.Txs)+1)
 	var total int64
+	if extensionsFor(a.db.State(), req.Height) {
+		ext, err := extensionTx(req.LocalLastCommit)
+		if err != nil {
+			return nil, fmt.Errorf("vote extensions: %w", err)
+		}
+		txs = append(txs, ext)
+		total += int64(len(ext))
+	}
 	for _, raw := range req.Txs {
 		if total+int64(len(raw)) > req.MaxTxBytes {
 			break
@@ -83,7 +93,25 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 // decode: an honest proposer never includes them. Everything else is
 // decided by FinalizeBlock's result codes.
 func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalRequest) (*abci.ProcessProposalResponse, error) {
-	for _, raw := range req.Txs {
+	reject := &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_REJECT}
+	txs := req.Txs
+	st := a.db.State()
+	if extensionsFor(st, req.Height) {
+		if len(txs) == 0 {
+			a.log.Info("proposal refused: no vote extensions", "height", req.Height)
+			return reject, nil
+		}
+		info, err := decodeExtensionTx(txs[0])
+		if err == nil {
+			err = checkExtensions(st, lastBlock(st).ChainID, req.Height, info, req.ProposedLastCommit)
+		}
+		if err != nil {
+			a.log.Info("proposal refused", "height", req.Height, "err", err)
+			return reject, nil
+		}
+		txs = txs[1:]
+	}
+	for _, raw := range txs {
 		if len(raw) > maxTxBytesHard {
 			return &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_REJECT}, nil
 		}

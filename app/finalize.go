@@ -42,13 +42,29 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		}
 	}
 
-	decoded, hashes := a.verifyBlockTxs(req.Txs)
-	results := make([]*abci.ExecTxResult, len(req.Txs))
-	for i, raw := range req.Txs {
-		results[i] = a.deliver(ctx, raw, decoded[i])
-		a.metrics.tx(results[i].Codespace, results[i].Code)
+	txs := req.Txs
+	var results []*abci.ExecTxResult
+	if extensionsFor(cache, req.Height) && len(txs) > 0 && isExtensionTx(txs[0]) {
+		info, err := decodeExtensionTx(txs[0])
+		if err == nil {
+			err = a.applyExtensions(ctx, info)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("height %d: vote extensions: %w", req.Height, err)
+		}
+		results = append(results, &abci.ExecTxResult{})
+		txs = txs[1:]
+	}
+	decoded, hashes := a.verifyBlockTxs(txs)
+	for i, raw := range txs {
+		r := a.deliver(ctx, raw, decoded[i])
+		a.metrics.tx(r.Codespace, r.Code)
+		results = append(results, r)
 	}
 
+	if err := a.compute.EndBlock(ctx); err != nil {
+		return nil, fmt.Errorf("height %d: compute: %w", req.Height, err)
+	}
 	recipients := activeRecipients(cache)
 	if err := mint.EndBlock(ctx, auth.FeeCollector, recipients); err != nil {
 		return nil, fmt.Errorf("height %d: rewards: %w", req.Height, err)
@@ -160,7 +176,7 @@ func (a *App) deliver(ctx exec.Ctx, raw []byte, d decodedTx) *abci.ExecTxResult 
 	// The transaction's events go in its result, not the block's.
 	cache := store.NewCache(ctx.KV)
 	actx := exec.New(cache, ctx.Block)
-	if err := auth.Ante(actx, t, len(raw)); err != nil {
+	if err := auth.Ante(actx, t, len(raw), a.feePayer(actx, t)); err != nil {
 		return errResult(err)
 	}
 	actx.Emit(types.NewEvent("tx", "signer", t.Signer().String(), "sequence", types.U64(t.Sequence), "fee", types.U64(uint64(t.Fee))))
@@ -174,6 +190,19 @@ func (a *App) deliver(ctx exec.Ctx, raw []byte, d decodedTx) *abci.ExecTxResult 
 	cache.WriteTo(ctx.KV)
 	res.Events = abciEvents(actx.Events())
 	return res
+}
+
+// feePayer returns who pays a transaction's fee when it is not the signer:
+// a job's escrow pays for its provider's acknowledgement, commit and
+// reveal.
+func (a *App) feePayer(ctx exec.Ctx, t *tx.Tx) auth.FeePayer {
+	if len(t.Msgs) != 1 {
+		return nil
+	}
+	if p := a.compute.FeePayer(ctx, t.Signer(), t.Msgs[0].Kind, t.Msgs[0].Body); p != nil {
+		return p
+	}
+	return nil
 }
 
 func (a *App) runMsgs(ctx exec.Ctx, t *tx.Tx) error {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mycelnet/mycel/chain/auth"
 	"github.com/mycelnet/mycel/chain/bank"
+	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/chain/exec"
 	"github.com/mycelnet/mycel/chain/mint"
 	"github.com/mycelnet/mycel/chain/stake"
@@ -15,10 +16,11 @@ import (
 // Genesis is the application's genesis state: the app_state of CometBFT's
 // genesis.json.
 type Genesis struct {
-	Auth  AuthGenesis   `json:"auth"`
-	Bank  bank.Genesis  `json:"bank"`
-	Stake stake.Genesis `json:"stake"`
-	Mint  mint.Params   `json:"mint"`
+	Auth    AuthGenesis    `json:"auth"`
+	Bank    bank.Genesis   `json:"bank"`
+	Stake   stake.Genesis  `json:"stake"`
+	Mint    mint.Params    `json:"mint"`
+	Compute compute.Params `json:"compute"`
 }
 
 // AuthGenesis is the fee schedule, with message kinds by name.
@@ -42,6 +44,15 @@ func DefaultAuth() AuthGenesis {
 			"stake/bond":   5000,
 			"stake/unbond": 5000,
 			"stake/unjail": 5000,
+			// Submitting pays for the scheduler's work in end block.
+			"compute/submit_job":          20000,
+			"compute/register_provider":   5000,
+			"compute/cancel_job":          1000,
+			"compute/deregister_provider": 1000,
+			"compute/renew_lease":         1000,
+			"compute/ack_job":             1000,
+			"compute/commit_result":       1000,
+			"compute/reveal_result":       1000,
 		},
 	}
 }
@@ -98,6 +109,9 @@ func (a *App) initGenesis(ctx exec.Ctx, g Genesis) ([]stake.ValidatorUpdate, err
 	if err := mint.InitGenesis(ctx.KV, g.Mint); err != nil {
 		return nil, err
 	}
+	if err := compute.InitGenesis(ctx.KV, g.Compute); err != nil {
+		return nil, err
+	}
 	return stake.InitGenesis(ctx, g.Stake)
 }
 
@@ -118,7 +132,7 @@ type GenesisValidator struct {
 // BuildGenesis assembles the app state of a new network from funded
 // accounts and validators, with the default fee and emission schedules.
 func BuildGenesis(accounts []GenesisAccount, validators []GenesisValidator, stakeParams stake.Params) (Genesis, error) {
-	g := Genesis{Auth: DefaultAuth(), Mint: DefaultMint(), Stake: stake.Genesis{Params: stakeParams}}
+	g := Genesis{Auth: DefaultAuth(), Mint: DefaultMint(), Stake: stake.Genesis{Params: stakeParams}, Compute: compute.DefaultParams()}
 	var pool types.Amount
 	for _, v := range validators {
 		g.Stake.Validators = append(g.Stake.Validators, stake.GenesisValidator{Operator: v.Operator, ConsensusKey: v.ConsensusKey, Amount: v.Bond})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mycelnet/mycel/chain/auth"
 	"github.com/mycelnet/mycel/chain/bank"
+	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/chain/exec"
 	"github.com/mycelnet/mycel/chain/mint"
 	"github.com/mycelnet/mycel/chain/stake"
@@ -39,11 +40,20 @@ func moduleAccounts() map[types.Address]bool {
 // Routes lists every message kind the chain accepts. Adding a module means
 // adding its messages here; nothing registers itself.
 func Routes() []Route {
+	ck := computeKeeper()
 	return []Route{
 		{bank.KindSend, "bank/send", bank.SendHandler(moduleAccounts()), decodeAs(bank.DecodeMsgSend, sendJSON)},
 		{stake.KindBond, "stake/bond", stake.HandleBond, decodeAs(stake.DecodeMsgBond, bondJSON)},
 		{stake.KindUnbond, "stake/unbond", stake.HandleUnbond, decodeAs(stake.DecodeMsgUnbond, unbondJSON)},
 		{stake.KindUnjail, "stake/unjail", stake.HandleUnjail, decodeAs(stake.DecodeMsgUnjail, unjailJSON)},
+		{compute.KindRegisterProvider, "compute/register_provider", ck.HandleRegisterProvider, decodeAs(compute.DecodeMsgRegisterProvider, asIs[compute.MsgRegisterProvider])},
+		{compute.KindDeregisterProvider, "compute/deregister_provider", ck.HandleDeregisterProvider, decodeEmpty},
+		{compute.KindRenewLease, "compute/renew_lease", ck.HandleRenewLease, decodeEmpty},
+		{compute.KindSubmitJob, "compute/submit_job", ck.HandleSubmitJob, decodeAs(compute.DecodeMsgSubmitJob, asIs[compute.MsgSubmitJob])},
+		{compute.KindCancelJob, "compute/cancel_job", ck.HandleCancelJob, decodeAs(compute.DecodeMsgJob, asIs[compute.MsgJob])},
+		{compute.KindAckJob, "compute/ack_job", ck.HandleAckJob, decodeAs(compute.DecodeMsgJob, asIs[compute.MsgJob])},
+		{compute.KindCommitResult, "compute/commit_result", ck.HandleCommitResult, decodeAs(compute.DecodeMsgCommitResult, asIs[compute.MsgCommitResult])},
+		{compute.KindRevealResult, "compute/reveal_result", ck.HandleRevealResult, decodeAs(compute.DecodeMsgRevealResult, asIs[compute.MsgRevealResult])},
 	}
 }
 
@@ -86,6 +96,15 @@ func decodeAs[M any](dec func([]byte) (M, error), view func(M) any) func([]byte)
 		}
 		return view(m), nil
 	}
+}
+
+func asIs[M any](m M) any { return m }
+
+func decodeEmpty(b []byte) (any, error) {
+	if len(b) != 0 {
+		return nil, compute.ErrMalformed.Wrapf("this message takes no body")
+	}
+	return struct{}{}, nil
 }
 
 func sendJSON(m bank.MsgSend) any {

@@ -146,6 +146,9 @@ func InitNetwork(spec NetworkSpec) error {
 	params := cmttypes.DefaultConsensusParams()
 	params.Evidence.MaxAgeNumBlocks = unbonding
 	params.Evidence.MaxAgeDuration = time.Duration(unbondingSecs) * time.Second
+	// Validators attest in their vote extensions which job outputs their
+	// nodes hold, and add randomness to the beacon.
+	params.Feature.VoteExtensionsEnableHeight = 1
 	doc := &cmttypes.GenesisDoc{
 		ChainID: spec.ChainID, GenesisTime: gt, InitialHeight: 1,
 		ConsensusParams: params, AppState: appState,

@@ -164,11 +164,17 @@ func SetParams(kv store.KV, p Params) error {
 	return nil
 }
 
+// FeePayer takes a transaction's fee from somewhere other than its signer
+// (a job's escrow pays its provider's commits, for instance). It gets the
+// fee the transaction carries and the fee the schedule asks.
+type FeePayer func(ctx exec.Ctx, fee, required types.Amount) error
+
 // Ante applies the rules every transaction passes before its messages run:
 // chain id, size, expiry, sequence and fee. On success it has taken the fee
-// and advanced the signer's sequence; on error it has changed nothing.
-// The signature must have been verified already.
-func Ante(ctx exec.Ctx, t *tx.Tx, txLen int) error {
+// (from payer, or from the signer when payer is nil) and advanced the
+// signer's sequence; on error it has changed nothing. The signature must
+// have been verified already.
+func Ante(ctx exec.Ctx, t *tx.Tx, txLen int, payer FeePayer) error {
 	if t.ChainID != ctx.Block.ChainID {
 		return ErrWrongChain.Wrapf("transaction is for %q, this chain is %q", t.ChainID, ctx.Block.ChainID)
 	}
@@ -198,7 +204,11 @@ func Ante(ctx exec.Ctx, t *tx.Tx, txLen int) error {
 	if t.Fee < need {
 		return ErrInsufficientFee.Wrapf("fee %s, the schedule asks %s for this transaction", t.Fee, need)
 	}
-	if err := bank.Send(ctx.KV, signer, FeeCollector, t.Fee); err != nil {
+	if payer != nil {
+		if err := payer(ctx, t.Fee, need); err != nil {
+			return err
+		}
+	} else if err := bank.Send(ctx.KV, signer, FeeCollector, t.Fee); err != nil {
 		return ErrCannotPayFee.Wrapf("%v", err)
 	}
 	acc.PubKey = t.PubKey

@@ -41,7 +41,7 @@ func TestAnte(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			db := chaintest.State(t)
 			c := store.NewCache(db)
-			err := auth.Ante(exec.New(c, chaintest.Block(5)), tc.tx, tc.size)
+			err := auth.Ante(exec.New(c, chaintest.Block(5)), tc.tx, tc.size, nil)
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("err %v, want %v", err, tc.err)
 			}
@@ -56,7 +56,7 @@ func TestAnte(t *testing.T) {
 				t.Fatalf("sequence %d, fees %s", acc.Sequence, bank.Balance(c, auth.FeeCollector))
 			}
 			// The same sequence again is a replay.
-			if err := auth.Ante(exec.New(c, chaintest.Block(5)), tc.tx, tc.size); !errors.Is(err, auth.ErrBadSequence) {
+			if err := auth.Ante(exec.New(c, chaintest.Block(5)), tc.tx, tc.size, nil); !errors.Is(err, auth.ErrBadSequence) {
 				t.Fatalf("replay: %v", err)
 			}
 		})

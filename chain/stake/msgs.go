@@ -128,23 +128,46 @@ func HandleBond(ctx exec.Ctx, signer types.Address, body []byte) error {
 	} else if len(m.ConsensusKey) != 0 || len(m.ConsensusSig) != 0 {
 		return ErrConsensusKey.Wrapf("only a validator bond takes a consensus key")
 	}
-	total, err := bd.Amount.Add(m.Amount)
+	if m.Purpose == Validator {
+		if total, _ := bd.Amount.Add(m.Amount); total < p.MinValidatorBond {
+			return ErrInsufficientBond.Wrapf("a validator bond must be at least %s; this would make it %s", p.MinValidatorBond, total)
+		}
+	}
+	return addBond(ctx, signer, m.Purpose, bd, m.Amount)
+}
+
+// BondFor bonds amount of a's tokens for a purpose other than validating
+// (which needs a consensus key): for modules that take a stake as part of
+// a registration.
+func BondFor(ctx exec.Ctx, a types.Address, p Purpose, amount types.Amount) error {
+	if !p.Valid() || p == Validator {
+		return ErrUnknownPurpose.Wrapf("stake.BondFor takes provider, agent or crawler, not %s", p)
+	}
+	if amount == 0 {
+		return ErrInvalidAmount.Wrapf("bond amount must be positive")
+	}
+	bd, _ := GetBond(ctx.KV, a, p)
+	if bd.Tombstoned {
+		return ErrTombstoned.Wrapf("%s may not bond for %s again", a, p)
+	}
+	return addBond(ctx, a, p, bd, amount)
+}
+
+func addBond(ctx exec.Ctx, a types.Address, p Purpose, bd Bond, amount types.Amount) error {
+	total, err := bd.Amount.Add(amount)
 	if err != nil {
 		return ErrInvalidAmount.Wrapf("bond overflows")
 	}
-	if m.Purpose == Validator && total < p.MinValidatorBond {
-		return ErrInsufficientBond.Wrapf("a validator bond must be at least %s; this would make it %s", p.MinValidatorBond, total)
-	}
-	if err := bank.Send(ctx.KV, signer, Pool, m.Amount); err != nil {
+	if err := bank.Send(ctx.KV, a, Pool, amount); err != nil {
 		return err
 	}
 	bd.Amount = total
 	if bd.Since == 0 {
 		bd.Since = ctx.Block.Height
 	}
-	setBond(ctx.KV, signer, m.Purpose, bd)
-	ctx.Emit(types.NewEvent("bond", "address", signer.String(), "purpose", m.Purpose.String(),
-		"amount", types.U64(uint64(m.Amount)), "bonded", types.U64(uint64(total))))
+	setBond(ctx.KV, a, p, bd)
+	ctx.Emit(types.NewEvent("bond", "address", a.String(), "purpose", p.String(),
+		"amount", types.U64(uint64(amount)), "bonded", types.U64(uint64(total))))
 	return nil
 }
 

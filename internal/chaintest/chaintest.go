@@ -98,16 +98,26 @@ type Handler func(ctx exec.Ctx, signer types.Address, body []byte) error
 // run twice on the same state, keeps the invariants, and leaves nothing
 // behind when it fails inside a branch.
 func FuzzHandler(f *testing.F, h Handler, seeds ...[]byte) {
+	signers := []types.Address{Addr("val"), Addr("nobody")}
+	for _, u := range Users {
+		signers = append(signers, Addr(u))
+	}
+	FuzzHandlerWith(f, State, signers, h, seeds...)
+}
+
+// FuzzHandlerWith is FuzzHandler over another base state and signers,
+// with extra invariants to keep.
+func FuzzHandlerWith(f *testing.F, state func(testing.TB) *store.MemDB, signers []types.Address, h Handler, seeds ...[]byte) {
 	for _, s := range seeds {
 		f.Add(uint8(0), s)
 	}
 	f.Fuzz(func(t *testing.T, who uint8, body []byte) {
-		signer := Addr(append(Users, "val", "nobody")[int(who)%(len(Users)+2)])
+		signer := signers[int(who)%len(signers)]
 		in := bytes.Clone(body)
-		base := State(t)
+		base := state(t)
 		run := func() (string, []store.Change) {
 			c := store.NewCache(base)
-			err := h(exec.New(c, Block(2)), signer, body)
+			err := h(exec.New(c, Block(3)), signer, body)
 			if err != nil {
 				return err.Error(), nil
 			}

@@ -1,0 +1,47 @@
+package app
+
+import (
+	"github.com/mycelnet/mycel/chain/auth"
+	"github.com/mycelnet/mycel/chain/bank"
+	"github.com/mycelnet/mycel/chain/compute"
+	"github.com/mycelnet/mycel/chain/exec"
+	"github.com/mycelnet/mycel/chain/mint"
+	"github.com/mycelnet/mycel/chain/stake"
+	"github.com/mycelnet/mycel/chain/store"
+	"github.com/mycelnet/mycel/types"
+)
+
+// bankKeeper gives other modules the bank through their small interfaces.
+type bankKeeper struct{}
+
+func (bankKeeper) Send(kv store.KV, from, to types.Address, amt types.Amount) error {
+	return bank.Send(kv, from, to, amt)
+}
+func (bankKeeper) Balance(r store.Reader, a types.Address) types.Amount { return bank.Balance(r, a) }
+
+// stakeKeeper gives the compute module provider stakes.
+type stakeKeeper struct{}
+
+func (stakeKeeper) ProviderBond(r store.Reader, a types.Address) (types.Amount, bool) {
+	b, _ := stake.GetBond(r, a, stake.Provider)
+	return b.Amount, b.Jailed
+}
+
+func (stakeKeeper) BondProvider(ctx exec.Ctx, a types.Address, amt types.Amount) error {
+	return stake.BondFor(ctx, a, stake.Provider, amt)
+}
+
+func (stakeKeeper) SlashProvider(ctx exec.Ctx, a types.Address, f types.Fraction, reason string, since int64) error {
+	_, err := stake.Slash(ctx, a, stake.Provider, f, reason, stake.SlashOptions{InfractionHeight: since})
+	return err
+}
+
+var (
+	_ compute.Bank  = bankKeeper{}
+	_ compute.Stake = stakeKeeper{}
+)
+
+// computeKeeper is the compute module wired to the others.
+func computeKeeper() compute.Keeper {
+	return compute.Keeper{Bank: bankKeeper{}, Stake: stakeKeeper{}, RewardPool: mint.ProviderPool, FeeCollector: auth.FeeCollector}
+}
