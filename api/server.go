@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/mycelnet/mycel/app"
 	"github.com/mycelnet/mycel/blobstore"
+	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/types"
 )
@@ -34,6 +36,15 @@ type Backend interface {
 	Validators(ctx context.Context) ([]stake.ActiveValidator, error)
 	Supply(ctx context.Context) (app.Supply, error)
 	Block(ctx context.Context, height int64) (Block, error)
+	Providers(ctx context.Context, after types.Address, limit int) ([]app.ProviderInfo, error)
+	Provider(ctx context.Context, addr types.Address) (app.ProviderInfo, error)
+	Jobs(ctx context.Context, f compute.JobFilter) ([]*compute.Job, error)
+	Job(ctx context.Context, id uint64) (*compute.Job, error)
+	// Work waits until the chain is past afterHeight (or wait passes) and
+	// returns the provider's open jobs.
+	Work(ctx context.Context, provider types.Address, afterHeight int64, wait time.Duration) (Work, error)
+	// FetchBlob brings a blob this node lacks from its peers.
+	FetchBlob(ctx context.Context, h types.Hash) error
 	// AccountExists says whether an address has an account on chain.
 	AccountExists(addr types.Address) bool
 }
@@ -95,6 +106,11 @@ func Handler(c Config) http.Handler {
 	s.route(mux, "GET /v1/validators", s.validators)
 	s.route(mux, "GET /v1/supply", s.supply)
 	s.route(mux, "GET /v1/blocks/{height}", s.block)
+	s.route(mux, "GET /v1/providers", s.providers)
+	s.route(mux, "GET /v1/providers/{addr}", s.provider)
+	s.route(mux, "GET /v1/providers/{addr}/work", s.work)
+	s.route(mux, "GET /v1/jobs", s.jobs)
+	s.route(mux, "GET /v1/jobs/{id}", s.job)
 	s.route(mux, "PUT /v1/blobs", s.putBlob)
 	s.route(mux, "GET /v1/blobs/{hash}", s.getBlob)
 	s.route(mux, "HEAD /v1/blobs/{hash}", s.getBlob)
@@ -132,7 +148,9 @@ func (s *server) route(mux *http.ServeMux, pattern string, h func(http.ResponseW
 
 var routes = []string{
 	"GET  /v1/status", "GET  /v1/accounts/{address}?prove=true", "POST /v1/txs", "GET  /v1/txs/{hash}",
-	"GET  /v1/params", "GET  /v1/validators", "GET  /v1/supply", "GET  /v1/blocks/{height}", "PUT  /v1/blobs", "GET  /v1/blobs/{sha256}", "GET  /metrics",
+	"GET  /v1/params", "GET  /v1/validators", "GET  /v1/supply", "GET  /v1/blocks/{height}",
+	"GET  /v1/providers", "GET  /v1/providers/{address}", "GET  /v1/providers/{address}/work?after_height=H&wait=30s",
+	"GET  /v1/jobs?client=&provider=&state=&after=&limit=", "GET  /v1/jobs/{id}", "PUT  /v1/blobs", "GET  /v1/blobs/{sha256}", "GET  /metrics",
 }
 
 func (s *server) index(w http.ResponseWriter, r *http.Request) error {
@@ -249,6 +267,131 @@ func (s *server) block(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func queryInt(r *http.Request, key string, def int64) (int64, error) {
+	v := r.URL.Query().Get(key)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, badRequest("%s=%q: want a non-negative integer", key, v)
+	}
+	return n, nil
+}
+
+func queryAddr(r *http.Request, key string) (*types.Address, error) {
+	v := r.URL.Query().Get(key)
+	if v == "" {
+		return nil, nil
+	}
+	a, err := types.ParseAddress(v)
+	if err != nil {
+		return nil, badRequest("%s: %v", key, err)
+	}
+	return &a, nil
+}
+
+func (s *server) providers(w http.ResponseWriter, r *http.Request) error {
+	after, err := queryAddr(r, "after")
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(r, "limit", 100)
+	if err != nil {
+		return err
+	}
+	var a types.Address
+	if after != nil {
+		a = *after
+	}
+	ps, err := s.Backend.Providers(r.Context(), a, int(min(limit, 1000)))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ps)
+	return nil
+}
+
+func (s *server) provider(w http.ResponseWriter, r *http.Request) error {
+	a, err := types.ParseAddress(r.PathValue("addr"))
+	if err != nil {
+		return badRequest("%v", err)
+	}
+	p, err := s.Backend.Provider(r.Context(), a)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (s *server) work(w http.ResponseWriter, r *http.Request) error {
+	a, err := types.ParseAddress(r.PathValue("addr"))
+	if err != nil {
+		return badRequest("%v", err)
+	}
+	after, err := queryInt(r, "after_height", 0)
+	if err != nil {
+		return err
+	}
+	wait := time.Duration(0)
+	if v := r.URL.Query().Get("wait"); v != "" {
+		if wait, err = time.ParseDuration(v); err != nil || wait < 0 {
+			return badRequest("wait=%q: want a duration such as 30s", v)
+		}
+	}
+	work, err := s.Backend.Work(r.Context(), a, after, min(wait, 60*time.Second))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, work)
+	return nil
+}
+
+func (s *server) jobs(w http.ResponseWriter, r *http.Request) error {
+	var f compute.JobFilter
+	var err error
+	if f.Client, err = queryAddr(r, "client"); err != nil {
+		return err
+	}
+	if f.Provider, err = queryAddr(r, "provider"); err != nil {
+		return err
+	}
+	if v := r.URL.Query().Get("state"); v != "" {
+		if f.State, err = compute.ParseState(v); err != nil {
+			return badRequest("%v", err)
+		}
+	}
+	after, err := queryInt(r, "after", 0)
+	if err != nil {
+		return err
+	}
+	limit, err := queryInt(r, "limit", 100)
+	if err != nil {
+		return err
+	}
+	f.After, f.Limit = uint64(after), int(min(max(limit, 1), 1000))
+	js, err := s.Backend.Jobs(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, js)
+	return nil
+}
+
+func (s *server) job(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return badRequest("job id %q: want a number", r.PathValue("id"))
+	}
+	j, err := s.Backend.Job(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, j)
+	return nil
+}
+
 func (s *server) putBlob(w http.ResponseWriter, r *http.Request) error {
 	if s.Blobs == nil {
 		return fmt.Errorf("%w: this node keeps no blobs", ErrUnavailable)
@@ -286,6 +429,13 @@ func (s *server) getBlob(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("%v", err)
 	}
 	f, _, err := s.Blobs.Open(h)
+	if errors.Is(err, blobstore.ErrNotFound) && r.URL.Query().Get("local") == "" {
+		// Fetch through from the peers; ?local=1 (what peers ask each
+		// other) never fetches, so requests cannot loop.
+		if ferr := s.Backend.FetchBlob(r.Context(), h); ferr == nil {
+			f, _, err = s.Blobs.Open(h)
+		}
+	}
 	if err != nil {
 		return err
 	}

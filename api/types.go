@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mycelnet/mycel/app"
+	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/types"
 )
 
@@ -75,6 +76,13 @@ type ErrorDetail struct {
 	ABCICode  uint32          `json:"abci_code,omitempty"`
 	Codespace string          `json:"codespace,omitempty"`
 	Details   json.RawMessage `json:"details,omitempty"`
+}
+
+// Work is GET /v1/providers/{addr}/work: the provider's open jobs at a
+// height.
+type Work struct {
+	Height int64          `json:"height"`
+	Jobs   []*compute.Job `json:"jobs"`
 }
 
 // Block is GET /v1/blocks/{height}: a committed block's header fields.

@@ -45,3 +45,8 @@ var (
 func computeKeeper() compute.Keeper {
 	return compute.Keeper{Bank: bankKeeper{}, Stake: stakeKeeper{}, RewardPool: mint.ProviderPool, FeeCollector: auth.FeeCollector}
 }
+
+// ComputeKeeper returns the compute module wired as the application
+// wires it, for tools that drive its end-block step directly (the
+// scheduler benchmark).
+func ComputeKeeper() compute.Keeper { return computeKeeper() }

@@ -11,6 +11,7 @@ import (
 	"github.com/mycelnet/mycel/chain/auth"
 	"github.com/mycelnet/mycel/chain/bank"
 	"github.com/mycelnet/mycel/chain/codec"
+	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/chain/mint"
 	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/chain/store"
@@ -173,9 +174,10 @@ func (a *App) AppHashAt(height int64) (types.Hash, bool) { return a.db.AppHashAt
 
 // Params are the chain's rules, with message kinds by name.
 type Params struct {
-	Auth  AuthGenesis  `json:"auth"`
-	Stake stake.Params `json:"stake"`
-	Mint  mint.Params  `json:"mint"`
+	Auth    AuthGenesis    `json:"auth"`
+	Stake   stake.Params   `json:"stake"`
+	Mint    mint.Params    `json:"mint"`
+	Compute compute.Params `json:"compute"`
 }
 
 // Params returns the committed rules.
@@ -187,7 +189,7 @@ func (a *App) Params() Params {
 	for _, f := range ap.MsgFees {
 		g.MsgFees[a.router.byKind[f.Kind].Name] = f.Fee
 	}
-	return Params{Auth: g, Stake: stake.GetParams(st), Mint: mint.GetParams(st)}
+	return Params{Auth: g, Stake: stake.GetParams(st), Mint: mint.GetParams(st), Compute: compute.GetParams(st)}
 }
 
 // Supply returns the token supply's accounting and the module pools.
@@ -290,4 +292,78 @@ func (a *App) Query(_ context.Context, req *abci.QueryRequest) (*abci.QueryRespo
 	default:
 		return &abci.QueryResponse{Code: 1, Log: fmt.Sprintf("unknown query path %q; use /store or /account", req.Path)}, nil
 	}
+}
+
+// ProviderInfo is a provider with its stake.
+type ProviderInfo struct {
+	compute.Provider
+	Stake  types.Amount `json:"stake"`
+	Jailed bool         `json:"jailed"`
+	// Available says whether the scheduler can give it work now.
+	Available bool `json:"available"`
+}
+
+func providerInfo(r store.Reader, p *compute.Provider) ProviderInfo {
+	b, _ := stake.GetBond(r, p.Address, stake.Provider)
+	return ProviderInfo{Provider: *p, Stake: b.Amount, Jailed: b.Jailed, Available: p.Indexed != nil}
+}
+
+// Provider reads one provider; ok is false if it never registered.
+func (a *App) Provider(addr types.Address) (ProviderInfo, bool) {
+	st := a.db.State()
+	p := compute.GetProvider(st, addr)
+	if p == nil {
+		return ProviderInfo{}, false
+	}
+	return providerInfo(st, p), true
+}
+
+// Providers lists providers after a cursor.
+func (a *App) Providers(after types.Address, limit int) []ProviderInfo {
+	snap := a.db.Snapshot()
+	defer snap.Close()
+	st := snap.State()
+	out := []ProviderInfo{}
+	for _, p := range compute.Providers(st, after, limit) {
+		out = append(out, providerInfo(st, p))
+	}
+	return out
+}
+
+// Job reads one job.
+func (a *App) Job(id uint64) (*compute.Job, bool) {
+	j := compute.GetJob(a.db.State(), id)
+	return j, j != nil
+}
+
+// Jobs lists jobs.
+func (a *App) Jobs(f compute.JobFilter) []*compute.Job {
+	snap := a.db.Snapshot()
+	defer snap.Close()
+	out := compute.Jobs(snap.State(), f)
+	if out == nil {
+		out = []*compute.Job{}
+	}
+	return out
+}
+
+// RevealedJobs lists the jobs waiting for their outputs to be attested.
+func (a *App) RevealedJobs(limit int) []*compute.Job {
+	return compute.RevealedJobs(a.db.State(), limit)
+}
+
+// ComputeParams returns the compute market's rules.
+func (a *App) ComputeParams() compute.Params { return compute.GetParams(a.db.State()) }
+
+// Height returns the last committed height.
+func (a *App) Height() int64 { return a.db.Height() }
+
+// ReferencedBlobs returns the blobs unfinished jobs refer to (programs,
+// inputs, revealed outputs), which the blob store keeps.
+func (a *App) ReferencedBlobs() map[types.Hash]bool {
+	out := map[types.Hash]bool{}
+	for _, j := range compute.OpenJobs(a.db.State()) {
+		out[j.Program], out[j.Input], out[j.Output] = true, true, true
+	}
+	return out
 }

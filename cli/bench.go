@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -39,6 +40,88 @@ settings and submission path, and print both and their ratio.`,
 	ledger.Flags().IntVar(&o.Accounts, "accounts", 200, "concurrent senders")
 	ledger.Flags().StringVar(&o.Path, "path", "rpc", "how transactions reach each node: rpc (CometBFT's RPC over HTTP, as clients send them) or local (in process, no HTTP)")
 	ledger.Flags().DurationVar(&o.BlockTime, "block-time", 100*time.Millisecond, "CometBFT's timeout_commit for both sides")
-	cmd.AddCommand(ledger)
+	cmd.AddCommand(ledger, e.benchSchedulerCmd(), e.benchWasmCmd(), e.benchJobCmd())
+	return cmd
+}
+
+func (e *env) benchSchedulerCmd() *cobra.Command {
+	var o bench.SchedulerOptions
+	var sizes []int
+	cmd := &cobra.Command{
+		Use:   "scheduler",
+		Short: "Jobs matched per second by the end-block scheduler at 1,000, 10,000 and 100,000 providers, against a linear scan",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Progress, o.Sizes = e.stderr, sizes
+			r, err := bench.Scheduler(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			return e.print(r, func(w io.Writer) {
+				fmt.Fprintf(w, "scheduler: %s\n", r.Settings)
+				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+				fmt.Fprintf(tw, "  PROVIDERS\tMATCHED\tEND BLOCK\tJOBS/S\tGROWTH/JOB\tLINEAR SCAN\n")
+				for _, s := range r.Sizes {
+					growth := "-"
+					if s.Growth > 0 {
+						growth = fmt.Sprintf("×%.2f", s.Growth)
+					}
+					fmt.Fprintf(tw, "  %d\t%d\t%.1f ms\t%.0f\t%s\t%.1f ms\n", s.Providers, s.Matched, s.EndBlockSeconds*1e3, s.JobsPerSecond, growth, s.NaiveSeconds*1e3)
+				}
+				tw.Flush()
+				fmt.Fprintf(w, "  ratio    %.2f (linear scan / scheduler, at the largest size)\n", r.Ratio)
+			})
+		},
+	}
+	cmd.Flags().IntSliceVar(&sizes, "providers", []int{1000, 10000, 100000}, "provider counts to measure")
+	cmd.Flags().IntVar(&o.Jobs, "jobs", 2000, "queued jobs matched in the measured end-block step")
+	return cmd
+}
+
+func (e *env) benchWasmCmd() *cobra.Command {
+	var o bench.WasmOptions
+	cmd := &cobra.Command{
+		Use:   "wasm",
+		Short: "The same kernel (matrix multiply, SHA-256) as metered WebAssembly and as native Go",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Progress = e.stderr
+			r, err := bench.Wasm(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			return e.print(r, func(w io.Writer) {
+				fmt.Fprintf(w, "wasm: %s\n", r.Settings)
+				fmt.Fprintf(w, "  metered wasm  %.4f s  (%d gas, %.0f Mgas/s; metering costs %.0f%%)\n", r.WasmSeconds, r.Gas, r.GasPerSecond/1e6, r.MeteringOverhead*100)
+				fmt.Fprintf(w, "  native Go     %.4f s\n", r.NativeSeconds)
+				fmt.Fprintf(w, "  ratio         %.2f (native time / metered wasm time)\n", r.Ratio)
+			})
+		},
+	}
+	return cmd
+}
+
+func (e *env) benchJobCmd() *cobra.Command {
+	var o bench.JobOptions
+	cmd := &cobra.Command{
+		Use:   "job",
+		Short: "Submit-to-result latency of a small job on a devnet, in blocks and seconds",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Progress = e.stderr
+			r, err := bench.JobLatency(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			return e.print(r, func(w io.Writer) {
+				fmt.Fprintf(w, "job: %s\n", r.Settings)
+				fmt.Fprintf(w, "  median latency  %.2f s, %d blocks (%d runs)\n", r.MedianSeconds, r.MedianBlocks, len(r.Runs))
+				fmt.Fprintf(w, "  local run       %.4f s (the same job on this machine's executor)\n", r.LocalSeconds)
+				fmt.Fprintf(w, "  ratio           %.3f (local / network)\n", r.Ratio)
+			})
+		},
+	}
+	cmd.Flags().IntVar(&o.Runs, "runs", 5, "jobs to time")
+	cmd.Flags().DurationVar(&o.BlockTime, "block-time", time.Second, "the devnet's timeout_commit")
 	return cmd
 }

@@ -21,7 +21,8 @@ import (
 func (e *env) devnetCmd() *cobra.Command {
 	var apiAddr, rpcAddr, p2pAddr string
 	var blockTime time.Duration
-	var reset bool
+	var reset, noProvider bool
+	var providerPrice string
 	cmd := &cobra.Command{
 		Use:   "devnet",
 		Short: "Run a single-validator network with every role in one process",
@@ -33,6 +34,10 @@ keyring of --home. State is kept in --home across restarts; --reset starts over.
 			log, err := e.logger()
 			if err != nil {
 				return err
+			}
+			price, err := types.ParseAmount(providerPrice)
+			if err != nil {
+				return fmt.Errorf("--provider-price: %w", err)
 			}
 			if !node.IsInitialized(e.home) || reset {
 				e.progress("laying out a new devnet in %s ...", e.home)
@@ -46,9 +51,14 @@ keyring of --home. State is kept in --home across restarts; --reset starts over.
 			}
 			net, err := devnet.Start(cmd.Context(), devnet.Options{
 				Home: e.home, APIAddr: apiAddr, RPCAddr: rpcAddr, P2PAddr: p2pAddr, BlockTime: blockTime,
-				Reset: reset, Logger: log, CometMetrics: true, CometInfoLogs: e.logLevel == "debug",
+				Reset: reset, Logger: log, CometMetrics: true, CometInfoLogs: e.logLevel == "debug", Provider: !noProvider,
+				ProviderPrice: price,
 			})
 			if err != nil {
+				if cmd.Context().Err() != nil {
+					e.progress("stopped while starting")
+					return nil
+				}
 				return err
 			}
 			n := net.Nodes[0]
@@ -77,6 +87,8 @@ keyring of --home. State is kept in --home across restarts; --reset starts over.
 	f.StringVar(&p2pAddr, "p2p", node.DefaultP2PAddr, "address of CometBFT's P2P listener (used when laying out a new devnet)")
 	f.DurationVar(&blockTime, "block-time", time.Second, "pause after each block (CometBFT's timeout_commit; used when laying out a new devnet)")
 	f.BoolVar(&reset, "reset", false, "delete the devnet's state and keys in --home and start a new chain")
+	f.BoolVar(&noProvider, "no-provider", false, "do not run the built-in compute provider")
+	f.StringVar(&providerPrice, "provider-price", "1umyc", "the built-in provider's price per compute unit")
 	f.StringVar(&e.logLevel, "log-level", "info", "log level: debug (includes CometBFT), info, warn or error")
 	return cmd
 }
@@ -134,7 +146,9 @@ func (e *env) devnetBanner(n *node.Node, created bool) error {
 		}
 		fmt.Fprintf(w, "\nTry, in another terminal:\n")
 		for _, c := range []string{"status", "query balance alice", "tx send bob 5myc --from alice",
-			"stake bond 10myc --purpose provider --from carol", "query account carol", "keys add dave"} {
+			"stake bond 10myc --purpose provider --from carol", "query account carol", "keys add dave",
+			"job submit --wasm examples/wasm/wordfreq.wasm --input README.md --max-price 1myc --from alice --wait",
+			"provider list"} {
 			fmt.Fprintf(w, "  mycel%s %s\n", home, c)
 		}
 		fmt.Fprintf(w, "\nCtrl-C stops the node; `mycel devnet` again resumes it with every balance kept (--reset starts over).\n\n")

@@ -34,12 +34,22 @@ func (f *txFlags) register(cmd *cobra.Command) {
 }
 
 // broadcast signs msgs with --from, submits them and, unless --async,
-// waits for the block that commits them. A refused or failed transaction
-// is an error.
+// waits for the block that commits them, and prints the outcome. A
+// refused or failed transaction is an error.
 func (e *env) broadcast(ctx context.Context, f *txFlags, msgs []tx.Msg, describe string) error {
+	r, err := e.submit(ctx, f, msgs, describe)
+	if err != nil || f.async {
+		return err
+	}
+	return e.print(r, func(w io.Writer) { printTxResult(w, r, describe) })
+}
+
+// submit is broadcast without printing a committed result, for commands
+// that print something of their own.
+func (e *env) submit(ctx context.Context, f *txFlags, msgs []tx.Msg, describe string) (api.TxResult, error) {
 	key, err := e.signer()
 	if err != nil {
-		return err
+		return api.TxResult{}, err
 	}
 	c := e.client()
 	var o client.TxOptions
@@ -47,7 +57,7 @@ func (e *env) broadcast(ctx context.Context, f *txFlags, msgs []tx.Msg, describe
 	if f.fee != "" {
 		fee, err := types.ParseAmount(f.fee)
 		if err != nil {
-			return fmt.Errorf("--fee: %w", err)
+			return api.TxResult{}, fmt.Errorf("--fee: %w", err)
 		}
 		o.Fee = &fee
 	}
@@ -57,39 +67,39 @@ func (e *env) broadcast(ctx context.Context, f *txFlags, msgs []tx.Msg, describe
 	}
 	t, raw, err := c.BuildTx(ctx, key.Private, msgs, o)
 	if err != nil {
-		return err
+		return api.TxResult{}, err
 	}
 	res, err := c.SubmitTx(ctx, raw)
 	if err != nil {
-		return fmt.Errorf("%s refused: %w", describe, err)
+		return api.TxResult{}, fmt.Errorf("%s refused: %w", describe, err)
 	}
 	if f.async {
-		return e.print(res, func(w io.Writer) {
+		return api.TxResult{Hash: res.Hash}, e.print(res, func(w io.Writer) {
 			fmt.Fprintf(w, "submitted %s: transaction %s (fee %s); look it up with: mycel query tx %s\n", describe, res.Hash, t.Fee, res.Hash)
 		})
 	}
-	e.progress("submitted transaction %s, waiting for a block ...", res.Hash)
+	e.progress("submitted transaction %s (fee %s), waiting for a block ...", res.Hash, t.Fee)
 	wctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	r, err := c.WaitTx(wctx, res.Hash)
 	if err != nil {
-		return err
-	}
-	if err := e.print(r, func(w io.Writer) { printTxResult(w, r, describe, t.Fee) }); err != nil {
-		return err
+		return r, err
 	}
 	if !r.OK() {
-		return fmt.Errorf("transaction %s failed in block %d: %s", r.Hash, r.Height, r.Log)
+		if e.output == "json" {
+			_ = e.print(r, nil)
+		}
+		return r, fmt.Errorf("%s: transaction %s FAILED in block %d (its fee was paid): %s", describe, r.Hash, r.Height, r.Log)
 	}
-	return nil
+	return r, nil
 }
 
-func printTxResult(w io.Writer, r api.TxResult, describe string, fee types.Amount) {
-	if r.OK() {
-		fmt.Fprintf(w, "%s: committed in block %d (transaction %s, fee %s)\n", describe, r.Height, r.Hash, fee)
-		return
+func printTxResult(w io.Writer, r api.TxResult, describe string) {
+	fee := ""
+	if r.Tx != nil {
+		fee = ", fee " + r.Tx.Fee.String()
 	}
-	fmt.Fprintf(w, "%s: FAILED in block %d (transaction %s, fee %s paid): %s\n", describe, r.Height, r.Hash, fee, r.Log)
+	fmt.Fprintf(w, "%s: committed in block %d (transaction %s%s)\n", describe, r.Height, r.Hash, fee)
 }
 
 func (e *env) txCmd() *cobra.Command {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/mycelnet/mycel/api"
 	"github.com/mycelnet/mycel/app"
+	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/chain/tx"
 	"github.com/mycelnet/mycel/types"
@@ -331,4 +332,82 @@ func (c *Client) GetBlob(ctx context.Context, h types.Hash) ([]byte, error) {
 		return nil, fmt.Errorf("blob %s: the node sent content with another hash", h)
 	}
 	return b, nil
+}
+
+// Providers lists registered providers.
+func (c *Client) Providers(ctx context.Context, after *types.Address, limit int) ([]app.ProviderInfo, error) {
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	if after != nil {
+		q.Set("after", after.String())
+	}
+	var ps []app.ProviderInfo
+	err := c.do(ctx, http.MethodGet, "/v1/providers?"+q.Encode(), nil, nil, &ps)
+	return ps, err
+}
+
+// Provider reads one provider.
+func (c *Client) Provider(ctx context.Context, a types.Address) (app.ProviderInfo, error) {
+	var p app.ProviderInfo
+	err := c.do(ctx, http.MethodGet, "/v1/providers/"+a.String(), nil, nil, &p)
+	return p, err
+}
+
+// Work waits (up to wait) for a block after afterHeight and returns the
+// provider's open jobs.
+func (c *Client) Work(ctx context.Context, a types.Address, afterHeight int64, wait time.Duration) (api.Work, error) {
+	q := url.Values{"after_height": {strconv.FormatInt(afterHeight, 10)}, "wait": {wait.String()}}
+	var w api.Work
+	err := c.do(ctx, http.MethodGet, "/v1/providers/"+a.String()+"/work?"+q.Encode(), nil, nil, &w)
+	return w, err
+}
+
+// JobQuery narrows a job listing.
+type JobQuery struct {
+	Client, Provider *types.Address
+	State            string
+	After            uint64
+	Limit            int
+}
+
+// Jobs lists jobs.
+func (c *Client) Jobs(ctx context.Context, q JobQuery) ([]*compute.Job, error) {
+	v := url.Values{}
+	if q.Client != nil {
+		v.Set("client", q.Client.String())
+	}
+	if q.Provider != nil {
+		v.Set("provider", q.Provider.String())
+	}
+	if q.State != "" {
+		v.Set("state", q.State)
+	}
+	if q.After > 0 {
+		v.Set("after", strconv.FormatUint(q.After, 10))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	var js []*compute.Job
+	err := c.do(ctx, http.MethodGet, "/v1/jobs?"+v.Encode(), nil, nil, &js)
+	return js, err
+}
+
+// Job reads one job.
+func (c *Client) Job(ctx context.Context, id uint64) (*compute.Job, error) {
+	var j compute.Job
+	err := c.do(ctx, http.MethodGet, "/v1/jobs/"+strconv.FormatUint(id, 10), nil, nil, &j)
+	return &j, err
+}
+
+// Event returns the value of the first attribute key of the first event
+// of type typ in a transaction's result.
+func Event(r api.TxResult, typ, key string) (string, bool) {
+	for _, e := range r.Events {
+		if e.Type == typ {
+			if v, ok := e.Get(key); ok {
+				return v, true
+			}
+		}
+	}
+	return "", false
 }

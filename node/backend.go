@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/cometbft/cometbft/mempool"
 	cmttypes "github.com/cometbft/cometbft/types"
@@ -13,6 +14,7 @@ import (
 	"github.com/mycelnet/mycel/app"
 	"github.com/mycelnet/mycel/chain/auth"
 	"github.com/mycelnet/mycel/chain/bank"
+	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/chain/tx"
 	"github.com/mycelnet/mycel/types"
@@ -136,3 +138,48 @@ func (b *backend) Block(ctx context.Context, height int64) (api.Block, error) {
 	}
 	return out, nil
 }
+
+func (b *backend) Providers(_ context.Context, after types.Address, limit int) ([]app.ProviderInfo, error) {
+	return b.n.app.Providers(after, limit), nil
+}
+
+func (b *backend) Provider(_ context.Context, a types.Address) (app.ProviderInfo, error) {
+	p, ok := b.n.app.Provider(a)
+	if !ok {
+		return p, fmt.Errorf("%w: %s is not a registered provider", api.ErrNotFound, a)
+	}
+	return p, nil
+}
+
+func (b *backend) Jobs(_ context.Context, f compute.JobFilter) ([]*compute.Job, error) {
+	return b.n.app.Jobs(f), nil
+}
+
+func (b *backend) Job(_ context.Context, id uint64) (*compute.Job, error) {
+	j, ok := b.n.app.Job(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: no job %d", api.ErrNotFound, id)
+	}
+	return j, nil
+}
+
+func (b *backend) Work(ctx context.Context, p types.Address, after int64, wait time.Duration) (api.Work, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	for b.n.app.Height() <= after {
+		select {
+		case <-ctx.Done():
+			return b.work(p), nil
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return b.work(p), nil
+}
+
+func (b *backend) work(p types.Address) api.Work {
+	// Read the height first: the jobs are at least that fresh.
+	h := b.n.app.Height()
+	return api.Work{Height: h, Jobs: b.n.app.Jobs(compute.JobFilter{Provider: &p, Limit: compute.MaxSlots})}
+}
+
+func (b *backend) FetchBlob(ctx context.Context, h types.Hash) error { return b.n.fetch.fetch(ctx, h) }

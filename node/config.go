@@ -31,6 +31,9 @@ type Config struct {
 		MaxBlobBytes int64    `toml:"max_blob_bytes"`
 		QuotaBytes   int64    `toml:"quota_bytes"`
 		Retention    Duration `toml:"retention"`
+		// Peers are the API URLs of other nodes to fetch missing blobs
+		// from (testnet init lists every other node of the network).
+		Peers []string `toml:"peers"`
 	} `toml:"blobs"`
 }
 

@@ -173,7 +173,13 @@ func InitNetwork(spec NetworkSpec) error {
 				peers = append(peers, fmt.Sprintf("%s@%s:%d", mades[j].nodeKey.ID(), o.Host, o.P2PPort))
 			}
 		}
-		if err := writeNodeConfig(n, strings.Join(peers, ","), blockTime); err != nil {
+		var apis []string
+		for j, o := range spec.Nodes {
+			if j != i {
+				apis = append(apis, fmt.Sprintf("http://%s:%d", o.Host, o.APIPort))
+			}
+		}
+		if err := writeNodeConfig(n, strings.Join(peers, ","), apis, blockTime); err != nil {
 			return err
 		}
 		if err := doc.SaveAs(GenesisPath(n.Home)); err != nil {
@@ -193,7 +199,7 @@ func getOrAdd(kr *keyring.Keyring, name string) (keyring.Key, error) {
 	return k, err
 }
 
-func writeNodeConfig(n NodeSpec, peers string, blockTime time.Duration) error {
+func writeNodeConfig(n NodeSpec, peers string, apis []string, blockTime time.Duration) error {
 	listenHost := "127.0.0.1"
 	if n.ListenAll {
 		listenHost = "0.0.0.0"
@@ -218,6 +224,7 @@ func writeNodeConfig(n NodeSpec, peers string, blockTime time.Duration) error {
 
 	c := DefaultConfig()
 	c.API.Listen = fmt.Sprintf("%s:%d", listenHost, n.APIPort)
+	c.Blobs.Peers = apis
 	if err := SaveConfig(n.Home, c); err != nil {
 		return fmt.Errorf("write config of %s: %w", n.Moniker, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble"
@@ -32,6 +33,7 @@ import (
 	"github.com/mycelnet/mycel/app"
 	"github.com/mycelnet/mycel/blobstore"
 	"github.com/mycelnet/mycel/storage"
+	"github.com/mycelnet/mycel/types"
 )
 
 // Options adjust how a node starts.
@@ -62,6 +64,7 @@ type Node struct {
 	db      *storage.DB
 	rpc     *rpclocal.Local
 	blobs   *blobstore.Store
+	fetch   *fetcher
 	httpSrv *http.Server
 	apiAddr string
 	cancel  context.CancelFunc
@@ -206,7 +209,16 @@ func Start(ctx context.Context, home string, o Options) (*Node, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a := app.New(db, app.Options{Logger: o.Logger.With("module", "app"), Registerer: reg, CheckInvariants: o.CheckInvariants})
+	// The availability tracker needs the app and the blob store; the app
+	// asks it for each vote extension.
+	var avail atomic.Pointer[availability]
+	a := app.New(db, app.Options{Logger: o.Logger.With("module", "app"), Registerer: reg, CheckInvariants: o.CheckInvariants,
+		Availability: func() []uint64 {
+			if av := avail.Load(); av != nil {
+				return av.held()
+			}
+			return nil
+		}})
 
 	var gatherer prometheus.Gatherer = reg
 	if o.CometMetrics {
@@ -227,6 +239,9 @@ func Start(ctx context.Context, home string, o Options) (*Node, error) {
 		n.Stop()
 		return nil, err
 	}
+	n.fetch = newFetcher(n.blobs, mc.Blobs.Peers)
+	av := newAvailability(a, n.fetch, o.Logger.With("module", "availability"))
+	avail.Store(av)
 	ln, err := net.Listen("tcp", mc.API.Listen)
 	if err != nil {
 		n.Stop()
@@ -240,7 +255,11 @@ func Start(ctx context.Context, home string, o Options) (*Node, error) {
 	n.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	bg, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
-	n.wg.Add(2)
+	n.wg.Add(3)
+	go func() {
+		defer n.wg.Done()
+		av.run(bg)
+	}()
 	go func() {
 		defer n.wg.Done()
 		if err := n.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -254,8 +273,8 @@ func Start(ctx context.Context, home string, o Options) (*Node, error) {
 	return n, nil
 }
 
-// collectBlobs deletes expired unreferenced blobs every interval. Nothing
-// on chain refers to blobs yet; the compute and model modules will.
+// collectBlobs deletes, every interval, the blobs past their retention
+// that no unfinished job refers to.
 func (n *Node) collectBlobs(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -264,7 +283,8 @@ func (n *Node) collectBlobs(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			if k, err := n.blobs.Collect(now, nil); err != nil {
+			refs := n.app.ReferencedBlobs()
+			if k, err := n.blobs.Collect(now, func(h types.Hash) bool { return refs[h] }); err != nil {
 				n.log.Error("collect blobs", "err", err)
 			} else if k > 0 {
 				n.log.Info("collected unreferenced blobs", "count", k)

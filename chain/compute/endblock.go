@@ -159,6 +159,7 @@ func (k Keeper) schedule(ctx exec.Ctx, p Params) error {
 			continue
 		}
 		k.assign(ctx, p, j, pr)
+		m.touched(ClassOf(pr.Profile))
 	}
 	return nil
 }

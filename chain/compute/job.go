@@ -216,14 +216,18 @@ func (k Keeper) touchProvider(ctx exec.Ctx, a types.Address) {
 func (k Keeper) finish(ctx exec.Ctx, j *Job, s State, reason string, gas uint64) error {
 	params := GetParams(ctx.KV)
 	var pay types.Amount
-	if gas > 0 && !j.Provider.IsZero() {
-		c, err := Cost(gas, j.Price, params.GasPerCU)
-		if err != nil || c > j.Escrow {
-			c = j.Escrow
-		}
-		pay = c
-		if err := k.Bank.Send(ctx.KV, Escrow, j.Provider, pay); err != nil {
-			return err
+	ran := !j.Provider.IsZero() && (s == Succeeded || j.RunFailure != "")
+	if ran {
+		if gas > 0 {
+			c, err := Cost(gas, j.Price, params.GasPerCU)
+			if err != nil || c > j.Escrow {
+				c = j.Escrow
+			}
+			pay = c
+			if err := k.Bank.Send(ctx.KV, Escrow, j.Provider, pay); err != nil {
+				return err
+			}
+			addEpochWork(ctx.KV, j.Provider, gas)
 		}
 		if p := GetProvider(ctx.KV, j.Provider); p != nil {
 			p.Earned += pay
@@ -234,7 +238,6 @@ func (k Keeper) finish(ctx exec.Ctx, j *Job, s State, reason string, gas uint64)
 				p.Failed++
 			}
 			setProvider(ctx.KV, p)
-			addEpochWork(ctx.KV, j.Provider, gas)
 		}
 	}
 	refund := j.Escrow - pay

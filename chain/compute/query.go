@@ -122,3 +122,20 @@ func CheckInvariant(r store.Reader, b Bank) error {
 	}
 	return nil
 }
+
+// OpenJobs lists the jobs not yet finished: queued, or assigned to a
+// provider.
+func OpenJobs(r store.Reader) []*Job {
+	var out []*Job
+	for _, kv := range store.Collect(r, prefixQueue) {
+		if j := GetJob(r, idAfter(prefixQueue, kv.Key)); j != nil {
+			out = append(out, j)
+		}
+	}
+	for _, kv := range store.Collect(r, prefixByProv) {
+		if j := GetJob(r, workOf(kv.Key[len(kv.Key)-8:])); j != nil {
+			out = append(out, j)
+		}
+	}
+	return out
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"sort"
 
 	"github.com/mycelnet/mycel/chain/codec"
 	"github.com/mycelnet/mycel/chain/exec"
@@ -67,16 +68,28 @@ func reindex(kv store.KV, p *Provider, h int64) {
 	p.Indexed = want
 }
 
-// matcher picks providers for one block's jobs.
+// matcher picks providers for one block's jobs. It remembers the price
+// and reputation at the head of each class's index, so that ranking the
+// classes for a job costs no seeks; a class's head is read again after an
+// assignment or a retirement touched it.
 type matcher struct {
 	k       Keeper
 	ctx     exec.Ctx
 	params  Params
 	classes []Class
+	heads   map[Class]head
+}
+
+// head is the cheapest offer of a class; empty when the class has none.
+type head struct {
+	group []byte // the index prefix of the offer's price and reputation
+	price types.Amount
+	rep   byte
+	empty bool
 }
 
 func (k Keeper) newMatcher(ctx exec.Ctx, p Params) *matcher {
-	m := &matcher{k: k, ctx: ctx, params: p}
+	m := &matcher{k: k, ctx: ctx, params: p, heads: map[Class]head{}}
 	for _, kv := range store.Collect(ctx.KV, prefixClasses) {
 		var c Class
 		copy(c[:], kv.Key[len(prefixClasses):])
@@ -101,13 +114,50 @@ type candidate struct {
 	rep   byte
 }
 
-// match returns the provider for a job, or nil.
+// headOf returns a class's cheapest offer, reading it once.
+func (m *matcher) headOf(c Class) head {
+	if h, ok := m.heads[c]; ok {
+		return h
+	}
+	prefix := cat(prefixIndex, c[:])
+	h := head{empty: true}
+	if first := firstKey(m.ctx.KV, prefix, store.PrefixEnd(prefix)); first != nil {
+		g := first[:len(prefix)+9]
+		h = head{group: g, price: types.Amount(binary.BigEndian.Uint64(g[len(prefix):])), rep: g[len(g)-1]}
+	}
+	m.heads[c] = h
+	return h
+}
+
+// touched forgets a class's head after its index changed.
+func (m *matcher) touched(c Class) { delete(m.heads, c) }
+
+// match returns the provider for a job, or nil: the cheapest eligible
+// provider of any class that serves the job. Classes are tried in order of
+// their heads' offers; usually the first gives the provider.
 func (m *matcher) match(j *Job) *Provider {
 	need := ClassNeeded(j.Req)
-	var best *candidate
+	var cands []Class
 	for _, c := range m.classes {
-		if !c.Serves(need) {
-			continue
+		if c.Serves(need) && !m.headOf(c).empty && m.affordable(j, m.headOf(c).price) {
+			cands = append(cands, c)
+		}
+	}
+	sort.Slice(cands, func(a, b int) bool {
+		ha, hb := m.heads[cands[a]], m.heads[cands[b]]
+		if ha.price != hb.price {
+			return ha.price < hb.price
+		}
+		if ha.rep != hb.rep {
+			return ha.rep < hb.rep
+		}
+		return bytes.Compare(cands[a][:], cands[b][:]) < 0
+	})
+	var best *candidate
+	for _, c := range cands {
+		h := m.heads[c]
+		if best != nil && (h.price > best.price || (h.price == best.price && h.rep >= best.rep)) {
+			break // no later class can beat what we have
 		}
 		cand := m.cheapestIn(c, j)
 		if cand == nil {
@@ -186,6 +236,7 @@ func (m *matcher) scan(from, to []byte, j *Job, n int) []*Provider {
 	defer func() {
 		for _, a := range stale {
 			p := GetProvider(m.ctx.KV, a)
+			m.touched(ClassOf(p.Profile))
 			p.Retired = true
 			reindex(m.ctx.KV, p, m.ctx.Block.Height)
 			setProvider(m.ctx.KV, p)

@@ -280,6 +280,15 @@ func (k Kind) String() string {
 // MarshalText implements encoding.TextMarshaler.
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (k *Kind) UnmarshalText(b []byte) error {
+	if string(b) != "wasm" {
+		return fmt.Errorf("job kind %q: only wasm exists", b)
+	}
+	*k = KindWasm
+	return nil
+}
+
 // State is where a job stands.
 type State uint8
 

@@ -2,22 +2,23 @@ package store
 
 import (
 	"bytes"
-	"sort"
+
+	"github.com/google/btree"
 )
 
 // Cache buffers writes over a parent Reader. Reads see the buffer first.
 // WriteTo applies the buffer to a KV (the parent, for a branch); Changes
-// hands it to whoever commits a block.
+// hands it to whoever commits a block. Keys are kept in a map, for reads,
+// and in a B-tree, so that iterating stays cheap while a block writes.
 type Cache struct {
 	parent Reader
 	writes map[string][]byte
-	keys   []string // sorted keys of writes; rebuilt when stale
-	stale  bool
+	order  *btree.BTreeG[string]
 }
 
 // NewCache returns an empty buffer over parent.
 func NewCache(parent Reader) *Cache {
-	return &Cache{parent: parent, writes: make(map[string][]byte)}
+	return &Cache{parent: parent, writes: make(map[string][]byte), order: btree.NewOrderedG[string](16)}
 }
 
 // Get implements Reader.
@@ -28,80 +29,60 @@ func (c *Cache) Get(key []byte) []byte {
 	return c.parent.Get(key)
 }
 
-// Set implements KV. It copies key and value.
-func (c *Cache) Set(key, value []byte) {
-	k := string(key)
+func (c *Cache) put(k string, v []byte) {
 	if _, ok := c.writes[k]; !ok {
-		c.stale = true
+		c.order.ReplaceOrInsert(k)
 	}
-	c.writes[k] = clone(value)
+	c.writes[k] = v
 }
 
+// Set implements KV. It copies key and value.
+func (c *Cache) Set(key, value []byte) { c.put(string(key), clone(value)) }
+
 // Delete implements KV.
-func (c *Cache) Delete(key []byte) {
-	k := string(key)
-	if _, ok := c.writes[k]; !ok {
-		c.stale = true
-	}
-	c.writes[k] = nil
-}
+func (c *Cache) Delete(key []byte) { c.put(string(key), nil) }
 
 // Len returns the number of buffered writes.
 func (c *Cache) Len() int { return len(c.writes) }
 
-func (c *Cache) sortedKeys() []string {
-	if c.stale || len(c.keys) != len(c.writes) {
-		c.keys = c.keys[:0]
-		//mycel:sorted
-		for k := range c.writes {
-			c.keys = append(c.keys, k)
-		}
-		sort.Strings(c.keys)
-		c.stale = false
-	}
-	return c.keys
-}
-
 // WriteTo applies the buffered writes to kv in key order.
 func (c *Cache) WriteTo(kv KV) {
-	for _, k := range c.sortedKeys() {
+	c.order.Ascend(func(k string) bool {
 		if v := c.writes[k]; v == nil {
 			kv.Delete([]byte(k))
 		} else {
 			kv.Set([]byte(k), v)
 		}
-	}
+		return true
+	})
 }
 
 // Changes returns the buffered writes in key order; a deletion has a nil
 // Value.
 func (c *Cache) Changes() []Change {
-	keys := c.sortedKeys()
-	out := make([]Change, len(keys))
-	for i, k := range keys {
-		out[i] = Change{Key: []byte(k), Value: c.writes[k]}
-	}
+	out := make([]Change, 0, len(c.writes))
+	c.order.Ascend(func(k string) bool {
+		out = append(out, Change{Key: []byte(k), Value: c.writes[k]})
+		return true
+	})
 	return out
 }
 
 // Iterator implements Reader: it merges the buffered writes in [start,
 // end), captured now, with the parent's iterator.
 func (c *Cache) Iterator(start, end []byte) Iterator {
-	keys := c.sortedKeys()
-	lo := 0
-	if start != nil {
-		lo = sort.SearchStrings(keys, string(start))
-	}
-	hi := len(keys)
-	if end != nil {
-		hi = sort.SearchStrings(keys, string(end))
-	}
-	if hi < lo {
-		hi = lo
-	}
-	own := make([]Change, 0, hi-lo)
-	for _, k := range keys[lo:hi] {
+	var own []Change
+	visit := func(k string) bool {
+		if end != nil && k >= string(end) {
+			return false
+		}
 		own = append(own, Change{Key: []byte(k), Value: c.writes[k]})
+		return true
+	}
+	if start == nil {
+		c.order.Ascend(visit)
+	} else {
+		c.order.AscendGreaterOrEqual(string(start), visit)
 	}
 	it := &mergeIter{parent: c.parent.Iterator(start, end), own: own}
 	it.settle()

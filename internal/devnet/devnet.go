@@ -14,10 +14,17 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
+	"github.com/mycelnet/mycel/chain/compute"
+	"github.com/mycelnet/mycel/client"
+	examples "github.com/mycelnet/mycel/examples/wasm"
+	"github.com/mycelnet/mycel/keyring"
 	"github.com/mycelnet/mycel/node"
 	"github.com/mycelnet/mycel/types"
+	"github.com/mycelnet/mycel/worker/provider"
+	"github.com/mycelnet/mycel/worker/provider/executor/wasm"
 )
 
 // DevAccounts are the funded keys of a devnet.
@@ -44,6 +51,11 @@ type Options struct {
 	CometMetrics    bool
 	CometInfoLogs   bool
 	CheckInvariants bool
+	// Provider runs a compute provider worker (key "provider") against the
+	// first node's API, as a separate worker would.
+	Provider bool
+	// ProviderPrice is its price per compute unit (default 1umyc).
+	ProviderPrice types.Amount
 }
 
 // Network is a running network.
@@ -53,6 +65,12 @@ type Network struct {
 	// Created says whether the network was laid out by this Start
 	// (rather than resumed from an existing home).
 	Created bool
+	// Provider is the built-in provider's account, when it runs.
+	Provider types.Address
+
+	stopWorkers context.CancelFunc
+	workers     sync.WaitGroup
+	executor    *wasm.Executor
 }
 
 func (o *Options) defaults() {
@@ -69,6 +87,10 @@ func (o *Options) defaults() {
 		for _, n := range DevAccounts {
 			o.Accounts = append(o.Accounts, node.Account{Name: n, Amount: types.MYC(1_000_000)})
 		}
+		o.Accounts = append(o.Accounts, node.Account{Name: ProviderKey, Amount: types.MYC(1_000)})
+	}
+	if o.ProviderPrice == 0 {
+		o.ProviderPrice = 1
 	}
 	if o.UnbondingBlocks <= 0 {
 		o.UnbondingBlocks = 20
@@ -123,7 +145,67 @@ func Start(ctx context.Context, o Options) (*Network, error) {
 		}
 		net.Nodes = append(net.Nodes, n)
 	}
+	if o.Provider {
+		if err := net.startProvider(ctx, o); err != nil {
+			net.Stop()
+			return nil, err
+		}
+	}
 	return net, nil
+}
+
+// ProviderKey is the name of the built-in provider's key.
+const ProviderKey = "provider"
+
+// startProvider runs the built-in provider: a real worker that talks to
+// the first node through its HTTP API, not a shortcut inside the node.
+func (n *Network) startProvider(ctx context.Context, o Options) error {
+	key, err := keyring.Open(node.KeyringDir(n.Homes[0])).Get(ProviderKey)
+	if err != nil {
+		return fmt.Errorf("built-in provider: %w (a devnet made before providers existed lacks it: start over with --reset)", err)
+	}
+	ex, err := wasm.New(ctx, wasm.Options{})
+	if err != nil {
+		return err
+	}
+	n.executor = ex
+	profile := provider.Detect(ctx)
+	score, err := provider.CachedBenchmark(ctx, provider.WasmExecutor{E: ex}, examples.Kernel(), []byte("128"), profile,
+		filepath.Join(n.Homes[0], "provider", "score.json"))
+	if err != nil {
+		return fmt.Errorf("built-in provider benchmark: %w", err)
+	}
+	profile.Score = score
+	p, err := provider.New(provider.Config{
+		Client: client.New(n.Nodes[0].APIURL()), Key: key.Private, Profile: profile, Price: o.ProviderPrice,
+		Tier: compute.TierConsumer, Region: "devnet", Slots: max(int(profile.Cores)/2, 1),
+		Executors: map[compute.Kind]provider.Executor{compute.KindWasm: provider.WasmExecutor{E: ex}},
+		StateFile: filepath.Join(n.Homes[0], "provider", ProviderKey+".json"),
+		Logger:    o.Logger.With("worker", "provider"), Poll: 10 * time.Second, Grace: 5 * time.Second,
+	})
+	if err != nil {
+		return err
+	}
+	n.Provider = p.Address()
+	wctx, cancel := context.WithCancel(context.Background())
+	n.stopWorkers = cancel
+	n.workers.Add(1)
+	go func() {
+		defer n.workers.Done()
+		// The node may still be making its first block.
+		for wctx.Err() == nil {
+			err := p.Run(wctx)
+			if err == nil || wctx.Err() != nil {
+				return
+			}
+			o.Logger.Warn("built-in provider stopped; retrying", "err", err)
+			select {
+			case <-wctx.Done():
+			case <-time.After(2 * time.Second):
+			}
+		}
+	}()
+	return nil
 }
 
 func layout(o Options, homes []string) error {
@@ -220,8 +302,15 @@ func FreePorts(n int) ([]int, error) {
 	return out, nil
 }
 
-// Stop stops every node.
+// Stop stops the workers, then every node.
 func (n *Network) Stop() error {
+	if n.stopWorkers != nil {
+		n.stopWorkers()
+		n.workers.Wait()
+	}
+	if n.executor != nil {
+		n.executor.Close(context.Background())
+	}
 	var errs []error
 	for _, nd := range n.Nodes {
 		errs = append(errs, nd.Stop())

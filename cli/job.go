@@ -1,0 +1,323 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mycelnet/mycel/chain/compute"
+	"github.com/mycelnet/mycel/chain/tx"
+	"github.com/mycelnet/mycel/client"
+	"github.com/mycelnet/mycel/types"
+)
+
+func (e *env) jobCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "job", Short: "Submit compute jobs and follow them"}
+	var f txFlags
+	var wasmPath, inputPath, maxPrice, outPath string
+	var gas, memMB, gpuMem uint64
+	var cores uint
+	var gpu, wait bool
+	var deadline int64
+	submit := &cobra.Command{
+		Use:   "submit --wasm PROGRAM.wasm [--input FILE] --max-price AMOUNT --from KEY",
+		Short: "Upload a WebAssembly program and its input, and submit a job with its maximum price escrowed",
+		Long: `Upload a WebAssembly program (WASI preview 1: it reads its input on stdin and
+writes its output on stdout) and its input to the node's blob store, then submit
+a job with --max-price escrowed. The job runs on whatever provider meets its
+capabilities at the lowest price; the provider is paid for the metered work,
+never more than the maximum, and the rest comes back. With --wait the command
+follows the job and prints its output (or writes it to --out).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if wasmPath == "" {
+				return fmt.Errorf("--wasm PROGRAM.wasm is required")
+			}
+			key, err := e.signer()
+			if err != nil {
+				return err
+			}
+			program, err := readFile("--wasm", wasmPath)
+			if err != nil {
+				return err
+			}
+			input, err := readFile("--input", inputPath)
+			if err != nil {
+				return err
+			}
+			price, err := types.ParseAmount(maxPrice)
+			if err != nil {
+				return fmt.Errorf("--max-price: %w", err)
+			}
+			c := e.client()
+			e.progress("uploading the program (%d bytes) and the input (%d bytes) ...", len(program), len(input))
+			prog, err := c.PutBlob(ctx, program, key.Private)
+			if err != nil {
+				return fmt.Errorf("upload %s: %w", wasmPath, err)
+			}
+			in, err := c.PutBlob(ctx, input, key.Private)
+			if err != nil {
+				return fmt.Errorf("upload the input: %w", err)
+			}
+			m := compute.MsgSubmitJob{Kind: compute.KindWasm, Program: prog.SHA256, Input: in.SHA256, MaxPrice: price,
+				GasLimit: gas, DeadlineBlocks: deadline, Redundancy: 1,
+				Req: compute.Requirements{Cores: uint32(cores), MemoryMB: memMB}}
+			if gpu || gpuMem > 0 {
+				m.Req.Accel, m.Req.AccelMemoryMB = compute.AccelGPU, gpuMem
+			}
+			sub := f
+			sub.async = false
+			r, err := e.submit(ctx, &sub, []tx.Msg{{Kind: compute.KindSubmitJob, Body: m.Encode()}}, "submit job")
+			if err != nil {
+				return err
+			}
+			idStr, ok := client.Event(r, "job_submitted", "id")
+			if !ok {
+				return fmt.Errorf("transaction %s has no job_submitted event", r.Hash)
+			}
+			id, _ := strconv.ParseUint(idStr, 10, 64)
+			if !wait {
+				return e.print(map[string]any{"id": idStr, "tx": r.Hash, "height": r.Height}, func(w io.Writer) {
+					fmt.Fprintf(w, "job %s submitted in block %d; follow it with: mycel job status %s\n", idStr, r.Height, idStr)
+				})
+			}
+			e.progress("job %s submitted in block %d", idStr, r.Height)
+			j, err := e.follow(ctx, c, id)
+			if err != nil {
+				return err
+			}
+			return e.printResult(ctx, c, j, outPath)
+		},
+	}
+	fl := submit.Flags()
+	fl.StringVar(&wasmPath, "wasm", "", "the WebAssembly program (WASI preview 1)")
+	fl.StringVar(&inputPath, "input", "", "a file given to the program on stdin (default: nothing)")
+	fl.StringVar(&maxPrice, "max-price", "", "the most the job may cost; escrowed now, the rest refunded")
+	fl.Uint64Var(&gas, "gas", 10_000_000_000, "the metered instruction budget")
+	fl.UintVar(&cores, "cores", 1, "CPU cores the job needs")
+	fl.Uint64Var(&memMB, "memory", 256, "memory the job needs, in MB (its WebAssembly memory limit)")
+	fl.BoolVar(&gpu, "gpu", false, "the job needs a GPU")
+	fl.Uint64Var(&gpuMem, "gpu-memory", 0, "GPU memory the job needs, in MB")
+	fl.Int64Var(&deadline, "deadline", 0, "blocks from assignment to result (default: the chain's)")
+	fl.BoolVar(&wait, "wait", false, "follow the job and print its output")
+	fl.StringVar(&outPath, "out", "", "with --wait, write the output to this file instead of stdout")
+	f.register(submit)
+	_ = submit.MarkFlagRequired("max-price")
+
+	status := &cobra.Command{
+		Use:   "status ID",
+		Short: "Show where a job stands",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseJobID(args[0])
+			if err != nil {
+				return err
+			}
+			j, err := e.client().Job(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			return e.print(j, func(w io.Writer) { printJob(w, j) })
+		},
+	}
+	var resOut string
+	result := &cobra.Command{
+		Use:   "result ID [--out FILE]",
+		Short: "Fetch a finished job's output (stdout, or --out FILE)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseJobID(args[0])
+			if err != nil {
+				return err
+			}
+			c := e.client()
+			j, err := c.Job(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			return e.printResult(cmd.Context(), c, j, resOut)
+		},
+	}
+	result.Flags().StringVar(&resOut, "out", "", "write the output to this file")
+
+	var mine bool
+	var byClient, byProvider, state string
+	list := &cobra.Command{
+		Use:   "list [--mine --from KEY] [--client X] [--provider X] [--state S]",
+		Short: "List jobs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var q client.JobQuery
+			q.State = state
+			if mine {
+				k, err := e.signer()
+				if err != nil {
+					return err
+				}
+				q.Client = &k.Address
+			}
+			for _, x := range []struct {
+				s   string
+				dst **types.Address
+			}{{byClient, &q.Client}, {byProvider, &q.Provider}} {
+				if x.s != "" {
+					a, err := e.resolveAddress(x.s)
+					if err != nil {
+						return err
+					}
+					*x.dst = &a
+				}
+			}
+			js, err := e.client().Jobs(cmd.Context(), q)
+			if err != nil {
+				return err
+			}
+			return e.print(js, func(w io.Writer) {
+				if len(js) == 0 {
+					fmt.Fprintln(w, "no jobs")
+					return
+				}
+				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+				fmt.Fprintf(tw, "ID\tSTATE\tCLIENT\tPROVIDER\tGAS\tPAID\tSUBMITTED\n")
+				for _, j := range js {
+					prov := "-"
+					if !j.Provider.IsZero() {
+						prov = j.Provider.String()
+					}
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%d\n", j.ID, j.State, j.Client, prov, j.GasUsed, j.Paid, j.Submitted)
+				}
+				tw.Flush()
+			})
+		},
+	}
+	list.Flags().BoolVar(&mine, "mine", false, "only the jobs of --from")
+	list.Flags().StringVar(&byClient, "client", "", "only this client's jobs (address or key)")
+	list.Flags().StringVar(&byProvider, "provider", "", "only the open jobs of this provider")
+	list.Flags().StringVar(&state, "state", "", "only jobs in this state (queued, assigned, committed, revealed, succeeded, failed, cancelled)")
+
+	var cf txFlags
+	cancel := &cobra.Command{
+		Use:   "cancel ID --from KEY",
+		Short: "Cancel a job that has no committed result, and get its escrow back",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseJobID(args[0])
+			if err != nil {
+				return err
+			}
+			return e.broadcast(cmd.Context(), &cf, []tx.Msg{{Kind: compute.KindCancelJob, Body: compute.MsgJob{ID: id}.Encode()}}, fmt.Sprintf("cancel job %d", id))
+		},
+	}
+	cf.register(cancel)
+	cmd.AddCommand(submit, status, result, list, cancel)
+	return cmd
+}
+
+func parseJobID(s string) (uint64, error) {
+	id, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || id == 0 {
+		return 0, fmt.Errorf("job id %q: want a positive number (see mycel job list)", s)
+	}
+	return id, nil
+}
+
+// follow shows a job's progress on stderr until it finishes.
+func (e *env) follow(ctx context.Context, c *client.Client, id uint64) (*compute.Job, error) {
+	last := ""
+	for {
+		j, err := c.Job(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		line := j.State.String()
+		switch j.State {
+		case compute.Assigned, compute.Committed:
+			line += " to " + j.Provider.String()
+		case compute.Revealed:
+			line += fmt.Sprintf(" (%d gas); waiting for validators to fetch the output", j.GasUsed)
+		}
+		if line != last {
+			e.progress("  job %d %s", id, line)
+			last = line
+		}
+		if j.State.Finished() {
+			return j, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("stopped following job %d; see it with: mycel job status %d", id, id)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+// printResult prints a finished job's output, or explains why there is
+// none.
+func (e *env) printResult(ctx context.Context, c *client.Client, j *compute.Job, out string) error {
+	switch j.State {
+	case compute.Succeeded:
+	case compute.Failed, compute.Cancelled:
+		if e.output == "json" {
+			_ = e.print(j, func(io.Writer) {})
+		}
+		return fmt.Errorf("job %d %s: %s (paid %s, refunded %s)", j.ID, j.State, j.Reason, j.Paid, j.Refunded)
+	default:
+		return fmt.Errorf("job %d is %s: no result yet (mycel job status %d)", j.ID, j.State, j.ID)
+	}
+	var data []byte
+	if j.Output != compute.EmptyHash {
+		var err error
+		if data, err = c.GetBlob(ctx, j.Output); err != nil {
+			return fmt.Errorf("fetch the output of job %d: %w", j.ID, err)
+		}
+	}
+	e.progress("job %d succeeded: %d gas at %s/CU, paid %s, refunded %s", j.ID, j.GasUsed, j.Price, j.Paid, j.Refunded)
+	if out != "" {
+		if err := os.WriteFile(out, data, 0o644); err != nil {
+			return err
+		}
+		return e.print(j, func(w io.Writer) { fmt.Fprintf(w, "wrote %d bytes to %s\n", len(data), out) })
+	}
+	if e.output == "json" {
+		return e.print(map[string]any{"job": j, "output": string(data)}, nil)
+	}
+	_, err := e.stdout.Write(data)
+	return err
+}
+
+func printJob(w io.Writer, j *compute.Job) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "job\t%d (%s)\n", j.ID, j.Kind)
+	fmt.Fprintf(tw, "state\t%s\n", j.State)
+	fmt.Fprintf(tw, "client\t%s\n", j.Client)
+	fmt.Fprintf(tw, "program, input\t%s, %s\n", j.Program, j.Input)
+	fmt.Fprintf(tw, "needs\t%d cores, %d MB%s\n", j.Req.Cores, j.Req.MemoryMB, map[bool]string{true: ", a GPU", false: ""}[j.Req.Accel == compute.AccelGPU])
+	fmt.Fprintf(tw, "max price\t%s (escrow left %s), gas limit %d\n", j.MaxPrice, j.Escrow, j.GasLimit)
+	fmt.Fprintf(tw, "submitted\tat height %d\n", j.Submitted)
+	if !j.Provider.IsZero() {
+		fmt.Fprintf(tw, "provider\t%s at %s/CU, assigned at height %d, deadline %d\n", j.Provider, j.Price, j.AssignedAt, j.Deadline)
+	}
+	if j.State >= compute.Revealed {
+		fmt.Fprintf(tw, "result\t%d gas, output %s (%d bytes)\n", j.GasUsed, j.Output, j.OutputSize)
+	}
+	if j.RunFailure != "" {
+		fmt.Fprintf(tw, "failure\t%s\n", j.RunFailure)
+	}
+	if j.State.Finished() {
+		fmt.Fprintf(tw, "settled\tat height %d: paid %s, refunded %s\n", j.Finished, j.Paid, j.Refunded)
+	}
+	if j.Reason != "" {
+		fmt.Fprintf(tw, "reason\t%s\n", j.Reason)
+	}
+	if j.Attempts > 0 {
+		fmt.Fprintf(tw, "missed by\t%d provider(s)\n", j.Attempts)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,259 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mycelnet/mycel/app"
+	"github.com/mycelnet/mycel/chain/compute"
+	examples "github.com/mycelnet/mycel/examples/wasm"
+	"github.com/mycelnet/mycel/types"
+	"github.com/mycelnet/mycel/worker/provider"
+	"github.com/mycelnet/mycel/worker/provider/executor/wasm"
+)
+
+// providerFlags are the registration settings of provider register and run.
+type providerFlags struct {
+	price, stake, tier, region string
+	slots                      int
+}
+
+func (f *providerFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.price, "price", "1umyc", "price per compute unit (one million metered instructions)")
+	fl.StringVar(&f.stake, "stake", "", "provider stake to hold (default: twice the chain's minimum, so one slash leaves it working)")
+	fl.StringVar(&f.tier, "tier", "consumer", "datacenter or consumer")
+	fl.StringVar(&f.region, "region", "", "where the machine is, e.g. eu-west (free text, at most 32 bytes)")
+	fl.IntVar(&f.slots, "slots", 0, "jobs to run at once (default: half the CPU cores, at least 1)")
+}
+
+// config builds a provider configuration: the detected hardware, the
+// benchmark score, the flags.
+func (e *env) providerConfig(ctx context.Context, f *providerFlags, ex *wasm.Executor) (provider.Config, error) {
+	key, err := e.signer()
+	if err != nil {
+		return provider.Config{}, err
+	}
+	price, err := types.ParseAmount(f.price)
+	if err != nil {
+		return provider.Config{}, fmt.Errorf("--price: %w", err)
+	}
+	var stake types.Amount
+	if f.stake != "" {
+		if stake, err = types.ParseAmount(f.stake); err != nil {
+			return provider.Config{}, fmt.Errorf("--stake: %w", err)
+		}
+	}
+	tier, err := compute.ParseTier(f.tier)
+	if err != nil {
+		return provider.Config{}, fmt.Errorf("--tier: %w", err)
+	}
+	e.progress("detecting hardware and measuring speed ...")
+	profile := provider.Detect(ctx)
+	score, err := provider.CachedBenchmark(ctx, provider.WasmExecutor{E: ex}, examples.Kernel(), []byte("128"), profile,
+		filepath.Join(e.home, "provider", "score.json"))
+	if err != nil {
+		return provider.Config{}, fmt.Errorf("benchmark: %w", err)
+	}
+	profile.Score = score
+	gpu := "no GPU"
+	if profile.Accel == compute.AccelGPU {
+		gpu = fmt.Sprintf("%d × %s (%d MB)", profile.AccelCount, profile.AccelModel, profile.AccelMemoryMB)
+	}
+	e.progress("  %s, %d cores, %d MB memory, %s; %d compute units/s", profile.CPUModel, profile.Cores, profile.MemoryMB, gpu, profile.Score)
+	slots := f.slots
+	if slots <= 0 {
+		slots = max(int(profile.Cores)/2, 1)
+	}
+	return provider.Config{
+		Client: e.client(), Key: key.Private, Profile: profile, Price: price, Tier: tier, Region: f.region, Slots: slots, Stake: stake,
+		Executors: map[compute.Kind]provider.Executor{compute.KindWasm: provider.WasmExecutor{E: ex}},
+		StateFile: filepath.Join(e.home, "provider", key.Name+".json"),
+	}, nil
+}
+
+func (e *env) providerCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "provider", Short: "Offer this machine's compute, and see the providers"}
+	var rf providerFlags
+	register := &cobra.Command{
+		Use:   "register --from KEY",
+		Short: "Detect the hardware, measure it, and register it with a price and a stake",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			log, err := e.logger()
+			if err != nil {
+				return err
+			}
+			ex, err := wasm.New(cmd.Context(), wasm.Options{})
+			if err != nil {
+				return err
+			}
+			defer ex.Close(context.Background())
+			cfg, err := e.providerConfig(cmd.Context(), &rf, ex)
+			if err != nil {
+				return err
+			}
+			cfg.Logger = log
+			p, err := provider.New(cfg)
+			if err != nil {
+				return err
+			}
+			if err := p.Register(cmd.Context()); err != nil {
+				return err
+			}
+			info, err := cfg.Client.Provider(cmd.Context(), p.Address())
+			if err != nil {
+				return err
+			}
+			return e.print(info, func(w io.Writer) { printProvider(w, info, 0) })
+		},
+	}
+	rf.register(register)
+	register.Flags().StringVar(&e.logLevel, "log-level", "info", "log level")
+
+	var runf providerFlags
+	run := &cobra.Command{
+		Use:   "run --from KEY [--node URL]",
+		Short: "Register this machine and run jobs until interrupted",
+		Long: `Register this machine as a provider (detecting its CPU, memory and NVIDIA GPUs and
+measuring its speed) and run the jobs the network assigns it, pulling work from
+the node over outbound connections only, so it works behind NAT. It keeps its
+job states in --home/provider/KEY.json and resumes them after a restart.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			log, err := e.logger()
+			if err != nil {
+				return err
+			}
+			ex, err := wasm.New(cmd.Context(), wasm.Options{})
+			if err != nil {
+				return err
+			}
+			defer ex.Close(context.Background())
+			cfg, err := e.providerConfig(cmd.Context(), &runf, ex)
+			if err != nil {
+				return err
+			}
+			cfg.Logger = log
+			p, err := provider.New(cfg)
+			if err != nil {
+				return err
+			}
+			e.progress("provider %s pulling work from %s (Ctrl-C stops it)", p.Address(), cfg.Client.URL())
+			return p.Run(cmd.Context())
+		},
+	}
+	runf.register(run)
+	run.Flags().StringVar(&e.logLevel, "log-level", "info", "log level")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the registered providers",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ps, err := e.client().Providers(cmd.Context(), nil, 1000)
+			if err != nil {
+				return err
+			}
+			return e.print(ps, func(w io.Writer) {
+				if len(ps) == 0 {
+					fmt.Fprintln(w, "no providers yet; offer this machine with: mycel provider run --from KEY")
+					return
+				}
+				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+				fmt.Fprintf(tw, "PROVIDER\tPRICE/CU\tCORES\tMEMORY\tGPU\tSCORE\tJOBS\tSTATE\n")
+				for _, p := range ps {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%d MB\t%s\t%d CU/s\t%d/%d\t%s\n", p.Address, p.Price, p.Profile.Cores,
+						p.Profile.MemoryMB, gpuString(p.Profile), p.Profile.Score, p.Active, p.Slots, providerState(p))
+				}
+				tw.Flush()
+			})
+		},
+	}
+	show := &cobra.Command{
+		Use:   "show ADDRESS_OR_KEY",
+		Short: "Show a provider: hardware, price, stake, jobs done, faults, how long registered",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := e.resolveAddress(args[0])
+			if err != nil {
+				return err
+			}
+			c := e.client()
+			info, err := c.Provider(cmd.Context(), a)
+			if err != nil {
+				return err
+			}
+			st, err := c.Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return e.print(info, func(w io.Writer) { printProvider(w, info, st.Height) })
+		},
+	}
+	cmd.AddCommand(register, run, list, show)
+	return cmd
+}
+
+func gpuString(p compute.Profile) string {
+	if p.Accel != compute.AccelGPU {
+		return "-"
+	}
+	return fmt.Sprintf("%d× %s %d MB", p.AccelCount, p.AccelModel, p.AccelMemoryMB)
+}
+
+func providerState(p app.ProviderInfo) string {
+	switch {
+	case p.Retired:
+		return "retired"
+	case p.Jailed:
+		return "jailed"
+	case p.Available:
+		return "available"
+	case p.Active >= p.Slots:
+		return "busy"
+	}
+	return "lease lapsed"
+}
+
+func printProvider(w io.Writer, p app.ProviderInfo, height int64) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "provider\t%s\n", p.Address)
+	fmt.Fprintf(tw, "state\t%s\n", providerState(p))
+	fmt.Fprintf(tw, "hardware\t%s, %d cores, %d MB, GPU %s\n", p.Profile.CPUModel, p.Profile.Cores, p.Profile.MemoryMB, gpuString(p.Profile))
+	fmt.Fprintf(tw, "score\t%d compute units/s\n", p.Profile.Score)
+	fmt.Fprintf(tw, "price\t%s per compute unit\n", p.Price)
+	fmt.Fprintf(tw, "tier, region\t%s, %s\n", p.Tier, p.Region)
+	fmt.Fprintf(tw, "stake\t%s\n", p.Stake)
+	fmt.Fprintf(tw, "jobs\t%d running of %d slots; %d done, %d failed on their own, %d missed (faults)\n", p.Active, p.Slots, p.Done, p.Failed, p.Missed)
+	fmt.Fprintf(tw, "earned\t%s (job payments and rewards)\n", p.Earned)
+	fmt.Fprintf(tw, "reputation\tneutral (scored once verification lands)\n")
+	if height > 0 {
+		fmt.Fprintf(tw, "registered\tat height %d, %d blocks ago\n", p.Since, height-p.Since)
+		fmt.Fprintf(tw, "lease\tuntil height %d\n", p.Lease)
+	} else {
+		fmt.Fprintf(tw, "registered\tat height %d\n", p.Since)
+	}
+	tw.Flush()
+}
+
+// readFile reads a file named on the command line, naming it on error.
+func readFile(flag, path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	if path == "-" {
+		return io.ReadAll(os.Stdin)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	return b, nil
+}
