@@ -40,7 +40,7 @@ settings and submission path, and print both and their ratio.`,
 	ledger.Flags().IntVar(&o.Accounts, "accounts", 200, "concurrent senders")
 	ledger.Flags().StringVar(&o.Path, "path", "rpc", "how transactions reach each node: rpc (CometBFT's RPC over HTTP, as clients send them) or local (in process, no HTTP)")
 	ledger.Flags().DurationVar(&o.BlockTime, "block-time", 100*time.Millisecond, "CometBFT's timeout_commit for both sides")
-	cmd.AddCommand(ledger, e.benchSchedulerCmd(), e.benchWasmCmd(), e.benchJobCmd())
+	cmd.AddCommand(ledger, e.benchSchedulerCmd(), e.benchWasmCmd(), e.benchJobCmd(), e.benchRuntimeCmd())
 	return cmd
 }
 
@@ -123,5 +123,49 @@ func (e *env) benchJobCmd() *cobra.Command {
 	}
 	cmd.Flags().IntVar(&o.Runs, "runs", 5, "jobs to time")
 	cmd.Flags().DurationVar(&o.BlockTime, "block-time", time.Second, "the devnet's timeout_commit")
+	return cmd
+}
+
+func (e *env) benchRuntimeCmd() *cobra.Command {
+	var o bench.RuntimeOptions
+	cmd := &cobra.Command{
+		Use:   "runtime",
+		Short: "Tokens per second of a generated ~100M-parameter Q8_0 model, and the kernels against OpenBLAS on one core",
+		Long: `Generate a ~100M-parameter Llama model in Q8_0, run a prompt and generate
+tokens with mycel's deterministic runtime, then time the F32 matrix multiply
+and the Q8_0 matrix-vector kernels on one thread beside OpenBLAS's sgemm and
+sgemv (Debian's numpy, /usr/bin/python3, one OpenBLAS thread) on the same
+shapes. The ratio is mycel's GFLOP/s over OpenBLAS's for the 1024³ sgemm.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Progress = e.stderr
+			r, err := bench.Runtime(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			return e.print(r, func(w io.Writer) {
+				fmt.Fprintf(w, "runtime: %s, %.0fM parameters, Q8_0, %s, %d threads\n", r.Model, float64(r.Parameters)/1e6, r.Backend, r.Threads)
+				fmt.Fprintf(w, "  prompt      %6.1f tokens/s (%d tokens)\n", r.PromptPerSec, r.Options.PromptTokens)
+				fmt.Fprintf(w, "  generation  %6.1f tokens/s (%d tokens)\n", r.GenPerSec, r.Options.GenTokens)
+				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+				fmt.Fprintf(tw, "  KERNEL (1 thread)\tSHAPE m×k×n\tGFLOP/S\tOPENBLAS\tRATIO\n")
+				for _, k := range r.Kernels {
+					fmt.Fprintf(tw, "  %s\t%s\t%.1f\t%.1f\t%.2f\n", k.Op, k.Shape, k.GFLOPS, k.OpenBLAS, k.Ratio)
+				}
+				tw.Flush()
+				if r.BaselineError != "" {
+					fmt.Fprintf(w, "  baseline not measured: %s\n", r.BaselineError)
+				} else {
+					fmt.Fprintf(w, "  ratio       %.2f (F32 matmul / OpenBLAS sgemm, 1024³); Q8_0 matvec / sgemv %.2f\n", r.Ratio, r.MatVecRatio)
+				}
+				if r.Hint != "" {
+					fmt.Fprintf(w, "  note: %s\n", r.Hint)
+				}
+			})
+		},
+	}
+	cmd.Flags().IntVar(&o.Threads, "threads", 0, "threads for the model's tokens per second (0: all cores)")
+	cmd.Flags().IntVar(&o.PromptTokens, "prompt-tokens", 128, "prompt length")
+	cmd.Flags().IntVar(&o.GenTokens, "gen-tokens", 64, "tokens to generate")
 	return cmd
 }

@@ -83,6 +83,7 @@ var inward = map[string][]string{
 	"api":     {"node", "client", "cli", "internal"},
 	"client":  {"node", "cli", "internal"},
 	"node":    {"cli"},
+	"runtime": {"types", "chain", "app", "storage", "node", "api", "client", "cli", "internal", "keyring", "blobstore"},
 }
 
 func layer(path string) string {
@@ -208,6 +209,64 @@ func TestCoreDeterminism(t *testing.T) {
 				return true
 			})
 		}
+	}
+}
+
+// archMath are the functions of package math whose results may differ
+// between architectures (assembly on some, fused multiply-adds on others,
+// or no promise of correct rounding). The runtime uses its own
+// (runtime/detmath); Sqrt, Abs, Floor and the bit conversions are exact
+// everywhere and stay allowed.
+var archMath = map[string]bool{
+	"Exp": true, "Exp2": true, "Expm1": true, "Log": true, "Log2": true, "Log10": true, "Log1p": true,
+	"Pow": true, "Pow10": true, "Sin": true, "Cos": true, "Sincos": true, "Tan": true, "Sinh": true,
+	"Cosh": true, "Tanh": true, "Asin": true, "Acos": true, "Atan": true, "Atan2": true, "Asinh": true,
+	"Acosh": true, "Atanh": true, "Erf": true, "Erfc": true, "Erfinv": true, "Erfcinv": true,
+	"Gamma": true, "Lgamma": true, "Hypot": true, "Cbrt": true, "FMA": true, "J0": true, "J1": true,
+	"Jn": true, "Y0": true, "Y1": true, "Yn": true, "Mod": true, "Remainder": true,
+}
+
+// TestRuntimeMath refuses calls of archMath functions in the runtime's
+// computing packages: a result that differs in its last bit on another
+// processor would break mycel-rt's same-bits promise.
+func TestRuntimeMath(t *testing.T) {
+	n := 0
+	for path, p := range list(t) {
+		r := rel(path)
+		if !ours(path) || layer(path) != "runtime" || r == "runtime/detmath" {
+			continue
+		}
+		fset := token.NewFileSet()
+		for _, f := range p.GoFiles {
+			af, err := parser.ParseFile(fset, filepath.Join(p.Dir, f), nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mathName := ""
+			for _, im := range af.Imports {
+				if im.Path.Value == `"math"` {
+					mathName = "math"
+					if im.Name != nil {
+						mathName = im.Name.Name
+					}
+				}
+			}
+			if mathName == "" {
+				continue
+			}
+			n++
+			ast.Inspect(af, func(x ast.Node) bool {
+				if sel, ok := x.(*ast.SelectorExpr); ok {
+					if id, ok := sel.X.(*ast.Ident); ok && id.Name == mathName && archMath[sel.Sel.Name] {
+						t.Errorf("%s: math.%s in the runtime; use runtime/detmath", fset.Position(sel.Pos()), sel.Sel.Name)
+					}
+				}
+				return true
+			})
+		}
+	}
+	if n == 0 {
+		t.Fatal("found no runtime file importing math: is the rule looking in the right place?")
 	}
 }
 

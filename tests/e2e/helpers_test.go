@@ -105,7 +105,9 @@ func runJSON(t *testing.T, v any, args ...string) {
 	}
 }
 
-// waitHeight waits until the node's API answers with at least height h.
+// waitHeight waits until the node's API answers with at least height h
+// and the node has left block sync (a node still catching up refuses
+// transactions).
 func waitHeight(t *testing.T, c *client.Client, h int64, within time.Duration) int64 {
 	t.Helper()
 	deadline := time.Now().Add(within)
@@ -114,13 +116,13 @@ func waitHeight(t *testing.T, c *client.Client, h int64, within time.Duration) i
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		s, err := c.Status(ctx)
 		cancel()
-		if err == nil && s.Height >= h {
+		if err == nil && s.Height >= h && !s.CatchingUp {
 			return s.Height
 		}
 		last = err
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("node %s did not reach height %d within %v (last error: %v)", c.URL(), h, within, last)
+	t.Fatalf("node %s did not reach height %d, caught up, within %v (last error: %v)", c.URL(), h, within, last)
 	return 0
 }
 

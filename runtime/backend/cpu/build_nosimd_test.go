@@ -1,0 +1,7 @@
+//go:build !goexperiment.simd
+
+package cpu
+
+// simdBuild reports whether this test binary was built with
+// GOEXPERIMENT=simd.
+const simdBuild = false
