@@ -139,7 +139,7 @@ func Runtime(ctx context.Context, o RuntimeOptions) (RuntimeResult, error) {
 
 	one := cpu.New(1)
 	var base map[string]float64
-	base, err = openBLAS(ctx, o.Python, shapes)
+	base, err = openBLAS(ctx, o.Python, shapes, 1)
 	if err != nil {
 		res.BaselineError = err.Error()
 	}
@@ -232,10 +232,11 @@ for op, m, k, n in json.loads(sys.argv[1]):
 print(json.dumps(out))
 `
 
-// openBLAS runs the baseline with one OpenBLAS thread and without the
-// machine's OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE workarounds, so the
-// library picks the processor's best kernel.
-func openBLAS(ctx context.Context, python string, shapes []kernelShape) (map[string]float64, error) {
+// openBLAS runs the baseline with the given number of OpenBLAS threads
+// and without the machine's OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+// workarounds, so the library picks the processor's best kernel. It
+// returns GFLOP/s by "op m k n".
+func openBLAS(ctx context.Context, python string, shapes []kernelShape, threads int) (map[string]float64, error) {
 	var arg [][4]any
 	for _, s := range shapes {
 		arg = append(arg, [4]any{s.op, s.m, s.k, s.n})
@@ -252,7 +253,7 @@ func openBLAS(ctx context.Context, python string, shapes []kernelShape) (map[str
 		}
 		env = append(env, kv)
 	}
-	env = append(env, "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1")
+	env = append(env, fmt.Sprintf("OPENBLAS_NUM_THREADS=%d", threads), fmt.Sprintf("OMP_NUM_THREADS=%d", threads))
 	cmd := exec.CommandContext(ctx, python, "-c", openBLASScript, string(shapesJSON))
 	cmd.Env = env
 	var stderr bytes.Buffer

@@ -81,6 +81,16 @@ func TestAgainstHuggingFaceReader(t *testing.T) {
 			tensor("b", []uint64{32, 1, 1, 2}, Q8_0, 32).
 			pad(32).zeros(32).zeros(68).bytes()},
 	}
+	// mycel's own model, as committed: a real tokenizer's worth of
+	// metadata and Q8_0 tensors.
+	kjv, err := os.ReadFile("../../models/kjv/kjv.gguf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, struct {
+		name string
+		data []byte
+	}{"models/kjv/kjv.gguf", kjv})
 	dir := t.TempDir()
 	paths := make([]string, len(files))
 	for i, file := range files {
