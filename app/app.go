@@ -16,6 +16,7 @@ import (
 	"github.com/mycelnet/mycel/chain/bank"
 	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/chain/exec"
+	"github.com/mycelnet/mycel/chain/model"
 	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/chain/store"
 	"github.com/mycelnet/mycel/storage"
@@ -197,7 +198,7 @@ func (a *App) checkInvariants(r store.Reader) error {
 	if !a.opts.CheckInvariants {
 		return nil
 	}
-	return errors.Join(bank.CheckInvariant(r), stake.CheckInvariant(r), compute.CheckInvariant(r, bankKeeper{}))
+	return errors.Join(bank.CheckInvariant(r), stake.CheckInvariant(r), compute.CheckInvariant(r, bankKeeper{}), model.CheckInvariant(r))
 }
 
 // Commit writes the staged block to disk in one synced batch.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mycelnet/mycel/chain/auth"
 	"github.com/mycelnet/mycel/chain/bank"
+	"github.com/mycelnet/mycel/chain/model"
 	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/chain/tx"
 	"github.com/mycelnet/mycel/storage"
@@ -371,8 +372,9 @@ func TestDoubleSignEvidenceSlashesAndTombstones(t *testing.T) {
 	}
 }
 
-// randomBlocks makes a history of transfers, bonds, unbonds and failing
-// transactions, with double-sign evidence now and then.
+// randomBlocks makes a history of transfers, bonds, unbonds, model
+// registrations and transfers and failing transactions, with double-sign
+// evidence now and then.
 func randomBlocks(w *world, rng *rand.Rand, blocks int) ([][][]byte, [][]abci.Misbehavior) {
 	all := append(append([]ed25519.PrivateKey{}, w.users...), w.vals...)
 	var out [][][]byte
@@ -381,7 +383,7 @@ func randomBlocks(w *world, rng *rand.Rand, blocks int) ([][][]byte, [][]abci.Mi
 		var txs [][]byte
 		for i, n := 0, rng.IntN(20); i < n; i++ {
 			k := all[rng.IntN(len(all))]
-			switch rng.IntN(10) {
+			switch rng.IntN(12) {
 			case 0, 1, 2, 3, 4:
 				to := all[rng.IntN(len(all))]
 				txs = append(txs, w.sign(k, send(addr(to), types.Amount(rng.Uint64N(uint64(types.MYC(50)))+1))))
@@ -398,6 +400,18 @@ func randomBlocks(w *world, rng *rand.Rand, blocks int) ([][][]byte, [][]abci.Mi
 				txs = append(txs, []byte{byte(rng.IntN(256)), 1, 2, 3})
 			case 9:
 				txs = append(txs, w.sign(k, send(addr(all[1]), 1), unbondMsg(stake.Provider, 1)))
+			case 10:
+				// Registrations: a hash registered twice or an unknown
+				// parent fails.
+				var parent types.Hash
+				if rng.IntN(2) == 0 {
+					parent = types.SumHash([]byte(fmt.Sprint("model", rng.IntN(30))))
+				}
+				txs = append(txs, w.sign(k, registerMsg(fmt.Sprint("model", rng.IntN(30)), "m", parent)))
+			case 11:
+				to := addr(all[rng.IntN(len(all))])
+				m := model.MsgTransferModel{Hash: types.SumHash([]byte(fmt.Sprint("model", rng.IntN(30)))), NewOwner: to}
+				txs = append(txs, w.sign(k, tx.Msg{Kind: model.KindTransferModel, Body: m.Encode()}))
 			}
 		}
 		out = append(out, txs)
@@ -444,5 +458,8 @@ func TestDeterminismAndInvariants(t *testing.T) {
 	s := bank.GetSupply(a.db.State())
 	if s.Minted == 0 || s.Burned == 0 {
 		t.Fatalf("nothing minted or burned: %+v", s)
+	}
+	if ms, _ := a.app.RegistryModels(model.Filter{}); len(ms) == 0 {
+		t.Fatal("no model was registered")
 	}
 }

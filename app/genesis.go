@@ -9,6 +9,7 @@ import (
 	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/chain/exec"
 	"github.com/mycelnet/mycel/chain/mint"
+	"github.com/mycelnet/mycel/chain/model"
 	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/types"
 )
@@ -21,6 +22,8 @@ type Genesis struct {
 	Stake   stake.Genesis  `json:"stake"`
 	Mint    mint.Params    `json:"mint"`
 	Compute compute.Params `json:"compute"`
+	// Model lists the models registered at genesis.
+	Model model.Genesis `json:"model"`
 }
 
 // AuthGenesis is the fee schedule, with message kinds by name.
@@ -53,6 +56,10 @@ func DefaultAuth() AuthGenesis {
 			"compute/ack_job":             1000,
 			"compute/commit_result":       1000,
 			"compute/reveal_result":       1000,
+			// A registration is kept for good: three state entries.
+			"model/register": 10000,
+			"model/update":   2000,
+			"model/transfer": 2000,
 		},
 	}
 }
@@ -110,6 +117,9 @@ func (a *App) initGenesis(ctx exec.Ctx, g Genesis) ([]stake.ValidatorUpdate, err
 		return nil, err
 	}
 	if err := compute.InitGenesis(ctx.KV, g.Compute); err != nil {
+		return nil, err
+	}
+	if err := model.InitGenesis(ctx.KV, g.Model); err != nil {
 		return nil, err
 	}
 	return stake.InitGenesis(ctx, g.Stake)

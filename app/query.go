@@ -13,6 +13,7 @@ import (
 	"github.com/mycelnet/mycel/chain/codec"
 	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/chain/mint"
+	"github.com/mycelnet/mycel/chain/model"
 	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/chain/store"
 	"github.com/mycelnet/mycel/chain/tx"
@@ -359,11 +360,30 @@ func (a *App) ComputeParams() compute.Params { return compute.GetParams(a.db.Sta
 func (a *App) Height() int64 { return a.db.Height() }
 
 // ReferencedBlobs returns the blobs unfinished jobs refer to (programs,
-// inputs, revealed outputs), which the blob store keeps.
+// inputs, revealed outputs) and the files of registered models, which the
+// blob store keeps.
 func (a *App) ReferencedBlobs() map[types.Hash]bool {
 	out := map[types.Hash]bool{}
-	for _, j := range compute.OpenJobs(a.db.State()) {
+	st := a.db.State()
+	for _, j := range compute.OpenJobs(st) {
 		out[j.Program], out[j.Input], out[j.Output] = true, true, true
 	}
+	model.Each(st, func(m *model.Model) bool {
+		out[m.Hash] = true
+		return true
+	})
 	return out
+}
+
+// RegistryModel reads a registered model.
+func (a *App) RegistryModel(h types.Hash) (*model.Model, bool) {
+	m := model.Get(a.db.State(), h)
+	return m, m != nil
+}
+
+// RegistryModels lists registered models.
+func (a *App) RegistryModels(f model.Filter) ([]*model.Model, error) {
+	snap := a.db.Snapshot()
+	defer snap.Close()
+	return model.List(snap.State(), f)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/chain/exec"
 	"github.com/mycelnet/mycel/chain/mint"
+	"github.com/mycelnet/mycel/chain/model"
 	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/types"
 )
@@ -54,6 +55,9 @@ func Routes() []Route {
 		{compute.KindAckJob, "compute/ack_job", ck.HandleAckJob, decodeAs(compute.DecodeMsgJob, asIs[compute.MsgJob])},
 		{compute.KindCommitResult, "compute/commit_result", ck.HandleCommitResult, decodeAs(compute.DecodeMsgCommitResult, asIs[compute.MsgCommitResult])},
 		{compute.KindRevealResult, "compute/reveal_result", ck.HandleRevealResult, decodeAs(compute.DecodeMsgRevealResult, asIs[compute.MsgRevealResult])},
+		{model.KindRegisterModel, "model/register", model.HandleRegisterModel, decodeAs(model.DecodeMsgRegisterModel, asIs[model.MsgRegisterModel])},
+		{model.KindUpdateModel, "model/update", model.HandleUpdateModel, decodeAs(model.DecodeMsgUpdateModel, asIs[model.MsgUpdateModel])},
+		{model.KindTransferModel, "model/transfer", model.HandleTransferModel, decodeAs(model.DecodeMsgTransferModel, asIs[model.MsgTransferModel])},
 	}
 }
 

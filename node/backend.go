@@ -15,6 +15,7 @@ import (
 	"github.com/mycelnet/mycel/chain/auth"
 	"github.com/mycelnet/mycel/chain/bank"
 	"github.com/mycelnet/mycel/chain/compute"
+	"github.com/mycelnet/mycel/chain/model"
 	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/chain/tx"
 	"github.com/mycelnet/mycel/types"
@@ -183,3 +184,15 @@ func (b *backend) work(p types.Address) api.Work {
 }
 
 func (b *backend) FetchBlob(ctx context.Context, h types.Hash) error { return b.n.fetch.fetch(ctx, h) }
+
+func (b *backend) RegistryModel(_ context.Context, h types.Hash) (*model.Model, error) {
+	m, ok := b.n.app.RegistryModel(h)
+	if !ok {
+		return nil, fmt.Errorf("%w: model %s is not registered (see GET /v1/registry/models)", api.ErrNotFound, h)
+	}
+	return m, nil
+}
+
+func (b *backend) RegistryModels(_ context.Context, f model.Filter) ([]*model.Model, error) {
+	return b.n.app.RegistryModels(f)
+}

@@ -18,6 +18,7 @@ import (
 	cmttime "github.com/cometbft/cometbft/types/time"
 
 	"github.com/mycelnet/mycel/app"
+	"github.com/mycelnet/mycel/chain/model"
 	"github.com/mycelnet/mycel/keyring"
 	"github.com/mycelnet/mycel/types"
 )
@@ -65,6 +66,9 @@ type NetworkSpec struct {
 	UnbondingBlocks int64
 	// GenesisTime, zero for now.
 	GenesisTime time.Time
+	// Models are registered at genesis (height 0); their owners need no
+	// account.
+	Models []model.Model
 }
 
 // InitNetwork writes the homes of a new network: keys, configuration and
@@ -135,6 +139,7 @@ func InitNetwork(spec NetworkSpec) error {
 	if err != nil {
 		return err
 	}
+	g.Model.Models = spec.Models
 	appState, err := json.MarshalIndent(g, "", "  ")
 	if err != nil {
 		return err
