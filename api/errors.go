@@ -72,6 +72,12 @@ func statusOf(err error) (int, ErrorDetail) {
 	case errors.Is(err, blobstore.ErrUnknownAccount):
 		d.Code = "unknown_account"
 		return http.StatusForbidden, d
+	case errors.Is(err, errUnauthorized):
+		d.Code = "unauthorized"
+		return http.StatusUnauthorized, d
+	case errors.Is(err, errForbidden):
+		d.Code = "forbidden"
+		return http.StatusForbidden, d
 	case errors.Is(err, ErrBadRequest):
 		d.Code = "bad_request"
 		return http.StatusBadRequest, d

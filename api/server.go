@@ -22,6 +22,7 @@ import (
 	"github.com/mycelnet/mycel/app"
 	"github.com/mycelnet/mycel/blobstore"
 	"github.com/mycelnet/mycel/chain/compute"
+	"github.com/mycelnet/mycel/chain/model"
 	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/types"
 )
@@ -47,6 +48,10 @@ type Backend interface {
 	FetchBlob(ctx context.Context, h types.Hash) error
 	// AccountExists says whether an address has an account on chain.
 	AccountExists(addr types.Address) bool
+	// RegistryModel reads a registered model (ErrNotFound if none);
+	// RegistryModels lists them.
+	RegistryModel(ctx context.Context, h types.Hash) (*model.Model, error)
+	RegistryModels(ctx context.Context, f model.Filter) ([]*model.Model, error)
 }
 
 // BlobStore is what the API needs from the blob store.
@@ -72,6 +77,9 @@ type Config struct {
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Hub connects the OpenAI-compatible routes with the providers that
+	// serve models; nil makes a hub of the handler's own.
+	Hub *Hub
 }
 
 type server struct {
@@ -87,6 +95,9 @@ func Handler(c Config) http.Handler {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Hub == nil {
+		c.Hub = NewHub()
 	}
 	s := &server{Config: c,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mycel_api_requests_total",
@@ -114,6 +125,14 @@ func Handler(c Config) http.Handler {
 	s.route(mux, "PUT /v1/blobs", s.putBlob)
 	s.route(mux, "GET /v1/blobs/{hash}", s.getBlob)
 	s.route(mux, "HEAD /v1/blobs/{hash}", s.getBlob)
+	s.route(mux, "GET /v1/registry/models", s.registryModels)
+	s.route(mux, "GET /v1/registry/models/{hash}", s.registryModel)
+	s.routeOpenAI(mux, "GET /v1/models", s.models)
+	s.routeOpenAI(mux, "GET /v1/models/{model}", s.model)
+	s.routeOpenAI(mux, "POST /v1/chat/completions", s.chat)
+	s.routeOpenAI(mux, "POST /v1/completions", s.completion)
+	s.route(mux, "POST /v1/serve/pull", s.pull)
+	s.route(mux, "POST /v1/serve/tasks/{id}", s.answer)
 	if c.Gatherer != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(c.Gatherer, promhttp.HandlerOpts{}))
 	}
@@ -146,11 +165,23 @@ func (s *server) route(mux *http.ServeMux, pattern string, h func(http.ResponseW
 	})
 }
 
+// routeOpenAI registers an OpenAI-compatible handler, which writes its
+// own errors in OpenAI's shape.
+func (s *server) routeOpenAI(mux *http.ServeMux, pattern string, h http.HandlerFunc) {
+	s.route(mux, pattern, func(w http.ResponseWriter, r *http.Request) error {
+		h(w, r)
+		return nil
+	})
+}
+
 var routes = []string{
 	"GET  /v1/status", "GET  /v1/accounts/{address}?prove=true", "POST /v1/txs", "GET  /v1/txs/{hash}",
 	"GET  /v1/params", "GET  /v1/validators", "GET  /v1/supply", "GET  /v1/blocks/{height}",
 	"GET  /v1/providers", "GET  /v1/providers/{address}", "GET  /v1/providers/{address}/work?after_height=H&wait=30s",
 	"GET  /v1/jobs?client=&provider=&state=&after=&limit=", "GET  /v1/jobs/{id}", "PUT  /v1/blobs", "GET  /v1/blobs/{sha256}", "GET  /metrics",
+	"GET  /v1/registry/models?name=&owner=&after=&limit=", "GET  /v1/registry/models/{sha256}",
+	"GET  /v1/models", "GET  /v1/models/{model}", "POST /v1/chat/completions", "POST /v1/completions",
+	"POST /v1/serve/pull (providers)", "POST /v1/serve/tasks/{id} (providers)",
 }
 
 func (s *server) index(w http.ResponseWriter, r *http.Request) error {

@@ -40,7 +40,7 @@ settings and submission path, and print both and their ratio.`,
 	ledger.Flags().IntVar(&o.Accounts, "accounts", 200, "concurrent senders")
 	ledger.Flags().StringVar(&o.Path, "path", "rpc", "how transactions reach each node: rpc (CometBFT's RPC over HTTP, as clients send them) or local (in process, no HTTP)")
 	ledger.Flags().DurationVar(&o.BlockTime, "block-time", 100*time.Millisecond, "CometBFT's timeout_commit for both sides")
-	cmd.AddCommand(ledger, e.benchSchedulerCmd(), e.benchWasmCmd(), e.benchJobCmd(), e.benchRuntimeCmd())
+	cmd.AddCommand(ledger, e.benchSchedulerCmd(), e.benchWasmCmd(), e.benchJobCmd(), e.benchRuntimeCmd(), e.benchTrainCmd(), e.benchGatewayCmd())
 	return cmd
 }
 
@@ -167,5 +167,74 @@ shapes. The ratio is mycel's GFLOP/s over OpenBLAS's for the 1024³ sgemm.`,
 	cmd.Flags().IntVar(&o.Threads, "threads", 0, "threads for the model's tokens per second (0: all cores)")
 	cmd.Flags().IntVar(&o.PromptTokens, "prompt-tokens", 128, "prompt length")
 	cmd.Flags().IntVar(&o.GenTokens, "gen-tokens", 64, "tokens to generate")
+	return cmd
+}
+
+func (e *env) benchTrainCmd() *cobra.Command {
+	var o bench.TrainOptions
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Training tokens per second and forward-backward GFLOP/s, against OpenBLAS on the same matrix products",
+		Long: `Time training steps of a model of the KJV model's shape (4M parameters,
+8×256 tokens per step) on a random token stream, then time OpenBLAS's sgemm
+(Debian's numpy, /usr/bin/python3, as many threads) on the matrix products of
+one step. GFLOP/s counts the model's floating-point operations per step (6 per
+weight per token, plus causal attention); the ratio is the trainer's whole step
+against OpenBLAS's products alone.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Progress = e.stderr
+			r, err := bench.Train(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			return e.print(r, func(w io.Writer) {
+				fmt.Fprintf(w, "train: %s, %.1fM parameters, %d tokens per step, %s, %d threads\n", r.Model, float64(r.Parameters)/1e6, r.TokensPerStep, r.Backend, r.Threads)
+				fmt.Fprintf(w, "  step         %.3f s\n", r.StepSeconds)
+				fmt.Fprintf(w, "  tokens/s     %.0f\n", r.TokensPerSec)
+				fmt.Fprintf(w, "  fwd-bwd      %.1f GFLOP/s\n", r.GFLOPS)
+				if r.BaselineError != "" {
+					fmt.Fprintf(w, "  baseline not measured: %s\n", r.BaselineError)
+				} else {
+					fmt.Fprintf(w, "  OpenBLAS     %.1f GFLOP/s on the same matrix products\n", r.OpenBLASGFLOPS)
+					fmt.Fprintf(w, "  ratio        %.2f\n", r.Ratio)
+				}
+				if r.Hint != "" {
+					fmt.Fprintf(w, "  note: %s\n", r.Hint)
+				}
+			})
+		},
+	}
+	cmd.Flags().IntVar(&o.Threads, "threads", 0, "threads for the trainer and for OpenBLAS (0: all cores)")
+	cmd.Flags().IntVar(&o.Steps, "steps", 5, "timed steps (after one warm-up step)")
+	return cmd
+}
+
+func (e *env) benchGatewayCmd() *cobra.Command {
+	var o bench.GatewayOptions
+	cmd := &cobra.Command{
+		Use:   "gateway",
+		Short: "The latency the OpenAI-compatible gateway adds over calling the runtime directly",
+		Long: `Start a devnet whose built-in provider serves mycel's model, then time the same
+completion (greedy, --gen-tokens tokens) through POST /v1/completions and on an
+engine of the same model in this process, interleaved, and print the medians.
+The ratio is direct over gateway (1 means the gateway adds nothing).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Progress = e.stderr
+			r, err := bench.Gateway(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			return e.print(r, func(w io.Writer) {
+				fmt.Fprintf(w, "gateway: %s, %d generated tokens, median of %d\n", r.Model, r.Options.GenTokens, r.Options.Runs)
+				fmt.Fprintf(w, "  direct      %.1f ms\n", 1000*r.DirectSeconds)
+				fmt.Fprintf(w, "  gateway     %.1f ms (+%.2f ms, %.1f%%)\n", 1000*r.GatewaySeconds, 1000*r.AddedSeconds, 100*r.Overhead)
+				fmt.Fprintf(w, "  ratio       %.3f\n", r.Ratio)
+			})
+		},
+	}
+	cmd.Flags().IntVar(&o.Runs, "runs", 20, "requests each way")
+	cmd.Flags().IntVar(&o.GenTokens, "gen-tokens", 32, "tokens to generate per request")
 	return cmd
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mycelnet/mycel/internal/devnet"
+	"github.com/mycelnet/mycel/models"
 	"github.com/mycelnet/mycel/node"
 	"github.com/mycelnet/mycel/types"
 )
@@ -67,7 +68,7 @@ keyring of --home. State is kept in --home across restarts; --reset starts over.
 			wctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 			_ = net.WaitHeight(wctx, 1)
 			cancel()
-			if err := e.devnetBanner(n, net.Created); err != nil {
+			if err := e.devnetBanner(n, net.Created, !noProvider); err != nil {
 				net.Stop()
 				return err
 			}
@@ -104,7 +105,7 @@ func setAPIAddr(home, addr string) error {
 	return node.SaveConfig(home, c)
 }
 
-func (e *env) devnetBanner(n *node.Node, created bool) error {
+func (e *env) devnetBanner(n *node.Node, created, serving bool) error {
 	keys, err := e.keyring().List()
 	if err != nil {
 		return err
@@ -124,12 +125,15 @@ func (e *env) devnetBanner(n *node.Node, created bool) error {
 	}
 	v := map[string]any{
 		"chain_id": n.ChainID(), "api": n.APIURL(), "rpc": httpAddr(n.RPCAddr()), "p2p": n.P2PAddr(),
-		"home": e.home, "keys": infos, "created": created, "height": n.Height(),
+		"home": e.home, "keys": infos, "created": created, "height": n.Height(), "openai_base_url": n.APIURL() + "/v1",
 	}
 	return e.print(v, func(w io.Writer) {
 		fmt.Fprintf(w, "\nmycel devnet is running: chain %s, one validator, height %d\n\n", n.ChainID(), n.Height())
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 		fmt.Fprintf(tw, "  API\t%s\tthe mycel CLI and HTTP API; metrics at /metrics\n", n.APIURL())
+		if serving {
+			fmt.Fprintf(tw, "  OpenAI API\t%s/v1\tany OpenAI client; the built-in provider serves %s\n", n.APIURL(), models.KJVName)
+		}
 		fmt.Fprintf(tw, "  CometBFT RPC\t%s\t\n", httpAddr(n.RPCAddr()))
 		fmt.Fprintf(tw, "  P2P\t%s\t\n", n.P2PAddr())
 		fmt.Fprintf(tw, "  home\t%s\tkeys in %s\n", e.home, filepath.Join(e.home, "keyring"))
@@ -150,6 +154,10 @@ func (e *env) devnetBanner(n *node.Node, created bool) error {
 			"job submit --wasm examples/wasm/wordfreq.wasm --input README.md --max-price 1myc --from alice --wait",
 			"provider list"} {
 			fmt.Fprintf(w, "  mycel%s %s\n", home, c)
+		}
+		if serving {
+			fmt.Fprintf(w, "\nAnd the model, with any OpenAI client or:\n")
+			fmt.Fprintf(w, "  curl -s %s/v1/chat/completions -d '{\"model\": \"%s\", \"messages\": [{\"role\": \"user\", \"content\": \"And God said\"}], \"max_tokens\": 48}'\n", n.APIURL(), models.KJVName)
 		}
 		fmt.Fprintf(w, "\nCtrl-C stops the node; `mycel devnet` again resumes it with every balance kept (--reset starts over).\n\n")
 	})

@@ -20,7 +20,7 @@ import (
 )
 
 func (e *env) modelCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "model", Short: "Inspect and run GGUF models with mycel's deterministic runtime"}
+	cmd := &cobra.Command{Use: "model", Short: "Train, inspect, run, register and verify GGUF models with mycel's deterministic runtime"}
 	inspect := &cobra.Command{
 		Use:   "inspect FILE.gguf",
 		Short: "Show a GGUF file's metadata, tensors and sizes",
@@ -98,7 +98,8 @@ func (e *env) modelCmd() *cobra.Command {
 	f.StringArrayVar(&stops, "stop", nil, "stop at this string (repeatable)")
 	f.IntVar(&threads, "threads", 0, "threads (0: all cores); the output is the same for any number")
 	_ = run.MarkFlagRequired("prompt")
-	cmd.AddCommand(inspect, run, e.modelSynthCmd())
+	cmd.AddCommand(inspect, run, e.modelSynthCmd(), e.modelTrainCmd(), e.modelEvalCmd(), e.modelVerifyReceiptCmd(),
+		e.modelAddCmd(), e.modelListCmd(), e.modelShowCmd(), e.modelUpdateCmd(), e.modelTransferCmd())
 	return cmd
 }
 

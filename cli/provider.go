@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -13,8 +14,11 @@ import (
 	"github.com/mycelnet/mycel/app"
 	"github.com/mycelnet/mycel/chain/compute"
 	examples "github.com/mycelnet/mycel/examples/wasm"
+	"github.com/mycelnet/mycel/runtime/backend/cpu"
 	"github.com/mycelnet/mycel/types"
 	"github.com/mycelnet/mycel/worker/provider"
+	oaexec "github.com/mycelnet/mycel/worker/provider/executor/openai"
+	rtexec "github.com/mycelnet/mycel/worker/provider/executor/runtime"
 	"github.com/mycelnet/mycel/worker/provider/executor/wasm"
 )
 
@@ -118,13 +122,20 @@ func (e *env) providerCmd() *cobra.Command {
 	register.Flags().StringVar(&e.logLevel, "log-level", "info", "log level")
 
 	var runf providerFlags
+	var serveModels, openaiModels []string
+	var openaiURL string
+	var serveSlots, serveThreads int
 	run := &cobra.Command{
 		Use:   "run --from KEY [--node URL]",
 		Short: "Register this machine and run jobs until interrupted",
 		Long: `Register this machine as a provider (detecting its CPU, memory and NVIDIA GPUs and
 measuring its speed) and run the jobs the network assigns it, pulling work from
 the node over outbound connections only, so it works behind NAT. It keeps its
-job states in --home/provider/KEY.json and resumes them after a restart.`,
+job states in --home/provider/KEY.json and resumes them after a restart.
+
+With --serve-model it also answers inference requests for those GGUF models
+through the node's OpenAI-compatible gateway (/v1/chat/completions), with the
+built-in deterministic runtime, signing a receipt for every answer.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log, err := e.logger()
@@ -141,6 +152,43 @@ job states in --home/provider/KEY.json and resumes them after a restart.`,
 				return err
 			}
 			cfg.Logger = log
+			var engines provider.Engines
+			if len(serveModels) > 0 {
+				engine := rtexec.New(cpu.New(serveThreads))
+				for _, spec := range serveModels {
+					path, id, _ := strings.Cut(spec, "=")
+					path, err := e.modelFile(cmd.Context(), path)
+					if err != nil {
+						return fmt.Errorf("--serve-model %s: %w", spec, err)
+					}
+					info, err := engine.AddFile(path, id)
+					if err != nil {
+						return fmt.Errorf("--serve-model %s: %w", spec, err)
+					}
+					e.progress("serving %s (%s, sha256 %s, context %d)", info.ID, path, info.Hash, info.Context)
+				}
+				engines = append(engines, engine)
+			}
+			if len(openaiModels) > 0 {
+				var ms []oaexec.Model
+				for _, spec := range openaiModels {
+					up, id, _ := strings.Cut(spec, "=")
+					ms = append(ms, oaexec.Model{Upstream: up, ID: id})
+				}
+				engine, err := oaexec.New(cmd.Context(), openaiURL, os.Getenv("MYCEL_OPENAI_API_KEY"), ms)
+				if err != nil {
+					return fmt.Errorf("--openai-url: %w", err)
+				}
+				for _, m := range engine.Models() {
+					e.progress("serving %s through %s (not deterministic: answers are checked by disputes, not re-execution)", m.ID, openaiURL)
+				}
+				engines = append(engines, engine)
+			} else if openaiURL != "" {
+				return fmt.Errorf("--openai-url needs at least one --openai-model NAME[=ID]")
+			}
+			if len(engines) > 0 {
+				cfg.Engine, cfg.ServeSlots = engines, serveSlots
+			}
 			p, err := provider.New(cfg)
 			if err != nil {
 				return err
@@ -151,6 +199,11 @@ job states in --home/provider/KEY.json and resumes them after a restart.`,
 	}
 	runf.register(run)
 	run.Flags().StringVar(&e.logLevel, "log-level", "info", "log level")
+	run.Flags().StringArrayVar(&serveModels, "serve-model", nil, "serve this GGUF model through the gateway: FILE, or the SHA256 of a registered model (fetched from the node), optionally =ID (repeatable)")
+	run.Flags().StringVar(&openaiURL, "openai-url", "", "also serve models of this OpenAI-compatible engine (vLLM, llama.cpp server, Ollama, a mycel gateway), such as http://127.0.0.1:8000/v1; its API key, if any, from $MYCEL_OPENAI_API_KEY")
+	run.Flags().StringArrayVar(&openaiModels, "openai-model", nil, "a model of --openai-url to serve, as NAME or NAME=ID (repeatable)")
+	run.Flags().IntVar(&serveSlots, "serve-slots", 0, "inference requests answered at once (default: the job slots)")
+	run.Flags().IntVar(&serveThreads, "serve-threads", 0, "threads per inference request (0: all cores)")
 
 	list := &cobra.Command{
 		Use:   "list",
@@ -256,4 +309,38 @@ func readFile(flag, path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
 	return b, nil
+}
+
+// modelFile returns a model's file: path itself when it exists, else,
+// when it is a sha256, the registered model's file fetched from the
+// node's blob store into --home/models (kept for the next start).
+func (e *env) modelFile(ctx context.Context, path string) (string, error) {
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	h, err := types.ParseHash(path)
+	if err != nil {
+		return "", fmt.Errorf("no file %s, and it is not a model's sha256", path)
+	}
+	cached := filepath.Join(e.home, "models", h.String()+".gguf")
+	if _, err := os.Stat(cached); err == nil {
+		return cached, nil
+	}
+	c := e.client()
+	if _, err := c.RegistryModel(ctx, h); err != nil {
+		return "", fmt.Errorf("model %s: %w (register it with mycel model add)", h, err)
+	}
+	e.progress("fetching model %s from %s ...", h, c.URL())
+	b, err := c.GetBlob(ctx, h)
+	if err != nil {
+		return "", fmt.Errorf("fetch model %s: %w", h, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(cached), 0o755); err != nil {
+		return "", err
+	}
+	tmp := cached + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return "", err
+	}
+	return cached, os.Rename(tmp, cached)
 }

@@ -83,7 +83,12 @@ var inward = map[string][]string{
 	"api":     {"node", "client", "cli", "internal"},
 	"client":  {"node", "cli", "internal"},
 	"node":    {"cli"},
-	"runtime": {"types", "chain", "app", "storage", "node", "api", "client", "cli", "internal", "keyring", "blobstore"},
+	"runtime": {"types", "chain", "app", "storage", "node", "api", "client", "cli", "internal", "keyring", "blobstore", "train"},
+	"train":   {"types", "chain", "app", "storage", "node", "api", "client", "cli", "internal", "keyring", "blobstore"},
+	// inference is the shared vocabulary of gateway, providers and
+	// clients: it sees none of them.
+	"inference": {"chain", "app", "storage", "node", "api", "client", "cli", "internal", "keyring", "blobstore", "worker", "train"},
+	"models":    {"chain", "app", "storage", "node", "api", "client", "cli", "internal", "keyring", "blobstore", "worker", "train", "runtime"},
 }
 
 func layer(path string) string {

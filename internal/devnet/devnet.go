@@ -7,6 +7,7 @@ package devnet
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,12 +19,17 @@ import (
 	"time"
 
 	"github.com/mycelnet/mycel/chain/compute"
+	"github.com/mycelnet/mycel/chain/model"
 	"github.com/mycelnet/mycel/client"
 	examples "github.com/mycelnet/mycel/examples/wasm"
+	"github.com/mycelnet/mycel/inference"
 	"github.com/mycelnet/mycel/keyring"
+	"github.com/mycelnet/mycel/models"
 	"github.com/mycelnet/mycel/node"
+	"github.com/mycelnet/mycel/runtime/backend/cpu"
 	"github.com/mycelnet/mycel/types"
 	"github.com/mycelnet/mycel/worker/provider"
+	rtexec "github.com/mycelnet/mycel/worker/provider/executor/runtime"
 	"github.com/mycelnet/mycel/worker/provider/executor/wasm"
 )
 
@@ -67,6 +73,8 @@ type Network struct {
 	Created bool
 	// Provider is the built-in provider's account, when it runs.
 	Provider types.Address
+	// Model is the model the built-in provider serves (models.KJV).
+	Model inference.ModelInfo
 
 	stopWorkers context.CancelFunc
 	workers     sync.WaitGroup
@@ -176,12 +184,20 @@ func (n *Network) startProvider(ctx context.Context, o Options) error {
 		return fmt.Errorf("built-in provider benchmark: %w", err)
 	}
 	profile.Score = score
+	// The built-in provider serves mycel's own model through the gateway.
+	engine := rtexec.New(cpu.New(0))
+	info, err := engine.Add(models.KJV(), models.KJVName)
+	if err != nil {
+		return fmt.Errorf("built-in provider: load %s: %w", models.KJVName, err)
+	}
+	n.Model = info
 	p, err := provider.New(provider.Config{
 		Client: client.New(n.Nodes[0].APIURL()), Key: key.Private, Profile: profile, Price: o.ProviderPrice,
 		Tier: compute.TierConsumer, Region: "devnet", Slots: max(int(profile.Cores)/2, 1),
 		Executors: map[compute.Kind]provider.Executor{compute.KindWasm: provider.WasmExecutor{E: ex}},
 		StateFile: filepath.Join(n.Homes[0], "provider", ProviderKey+".json"),
 		Logger:    o.Logger.With("worker", "provider"), Poll: 10 * time.Second, Grace: 5 * time.Second,
+		Engine: engine, ServeSlots: 4,
 	})
 	if err != nil {
 		return err
@@ -192,6 +208,12 @@ func (n *Network) startProvider(ctx context.Context, o Options) error {
 	n.workers.Add(1)
 	go func() {
 		defer n.workers.Done()
+		// The registered model's file goes into the node's blob store,
+		// where anyone can fetch it by its hash.
+		c := client.New(n.Nodes[0].APIURL())
+		if _, err := c.PutBlob(wctx, models.KJV(), key.Private); err != nil {
+			o.Logger.Warn("built-in provider: could not upload the model's file to the blob store", "err", err)
+		}
 		// The node may still be making its first block.
 		for wctx.Err() == nil {
 			err := p.Run(wctx)
@@ -209,10 +231,15 @@ func (n *Network) startProvider(ctx context.Context, o Options) error {
 }
 
 func layout(o Options, homes []string) error {
+	kjv := models.KJV()
 	spec := node.NetworkSpec{
 		ChainID: o.ChainID, Accounts: o.Accounts,
 		OperatorBalance: types.MYC(1_000_000), OperatorBond: types.MYC(100_000),
 		BlockTime: o.BlockTime, UnbondingBlocks: o.UnbondingBlocks,
+		// mycel's own model is in the registry from the first block.
+		Models: []model.Model{{Hash: sha256.Sum256(kjv), Owner: models.Owner, Name: models.KJVName, Format: model.FormatGGUF,
+			Size: uint64(len(kjv)), License: models.KJVLicense,
+			Description: "mycel's own 4M-parameter Llama, trained on the King James Bible (models/kjv)"}},
 	}
 	for i, h := range homes {
 		ns := node.NodeSpec{Home: h, Moniker: "node" + strconv.Itoa(i), Host: "127.0.0.1", Validator: true}

@@ -40,6 +40,11 @@ type Config struct {
 	Poll time.Duration
 	// Grace is how long shutdown waits for running jobs.
 	Grace time.Duration
+	// Engine, if set, answers inference requests through the node's
+	// gateway (OpenAI-compatible API) on ServeSlots concurrent polls
+	// (default Slots).
+	Engine     Engine
+	ServeSlots int
 }
 
 // Provider is a running provider daemon.
@@ -102,6 +107,18 @@ func (p *Provider) Run(ctx context.Context) error {
 	// shutdown still uploads and commits its result.
 	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelJobs()
+	if p.cfg.Engine != nil {
+		slots := p.cfg.ServeSlots
+		if slots <= 0 {
+			slots = p.cfg.Slots
+		}
+		var serving sync.WaitGroup
+		defer serving.Wait()
+		serving.Go(func() { Serve(ctx, p.cfg.Client, p.cfg.Key, p.cfg.Engine, slots, p.log) })
+		for _, m := range p.cfg.Engine.Models() {
+			p.log.Info("serving model", "id", m.ID, "sha256", m.Hash, "engine", m.Engine)
+		}
+	}
 	var after int64
 	backoff := time.Second
 	for ctx.Err() == nil {

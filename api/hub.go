@@ -1,0 +1,270 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/mycelnet/mycel/inference"
+	"github.com/mycelnet/mycel/types"
+)
+
+// Hub matches inference requests with the providers that serve their
+// model. A provider holds long polls open to the node (POST
+// /v1/serve/pull), each announcing the models it serves; a request is
+// handed to a waiting poll and the provider streams the answer back (POST
+// /v1/serve/tasks/{id}). Providers behind NAT serve this way, since they
+// only connect out.
+type Hub struct {
+	mu        sync.Mutex
+	providers map[types.Address]*served
+	tasks     map[string]*task
+	// arrived is closed (and replaced) whenever a poll starts waiting, to
+	// wake requests that found every provider busy.
+	arrived chan struct{}
+	next    int // round-robin position
+	now     func() time.Time
+	// firstSeen is when a model file was first announced: its "created"
+	// in GET /v1/models.
+	firstSeen map[types.Hash]time.Time
+}
+
+// served is one provider's announcement and its waiting polls.
+type served struct {
+	addr     types.Address
+	models   []inference.ModelInfo
+	idle     int // polls waiting
+	ch       chan *task
+	lastSeen time.Time
+}
+
+// task is a request in flight.
+type task struct {
+	inference.Task
+	provider types.Address
+	events   chan inference.Event
+	ctx      context.Context
+	claimed  bool // a provider is streaming its answer
+}
+
+// Liveness is how long after its last poll a provider's models stay
+// listed.
+const Liveness = 60 * time.Second
+
+// NewHub returns an empty hub.
+func NewHub() *Hub {
+	return &Hub{providers: map[types.Address]*served{}, tasks: map[string]*task{}, arrived: make(chan struct{}), now: time.Now,
+		firstSeen: map[types.Hash]time.Time{}}
+}
+
+// Errors the hub returns.
+var (
+	errNoProvider = errors.New("no provider serves this model")
+	errBusy       = errors.New("every provider of this model is busy")
+)
+
+// wait is a provider's poll: it announces models and waits up to d for a
+// task. It returns nil when none came.
+func (h *Hub) wait(ctx context.Context, addr types.Address, models []inference.ModelInfo, d time.Duration) *task {
+	h.mu.Lock()
+	p := h.providers[addr]
+	if p == nil {
+		p = &served{addr: addr, ch: make(chan *task)}
+		h.providers[addr] = p
+	}
+	p.models, p.lastSeen = models, h.now()
+	for _, m := range models {
+		if _, ok := h.firstSeen[m.Hash]; !ok {
+			h.firstSeen[m.Hash] = p.lastSeen
+		}
+	}
+	p.idle++
+	close(h.arrived)
+	h.arrived = make(chan struct{})
+	h.mu.Unlock()
+
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case t := <-p.ch:
+		return t
+	case <-ctx.Done():
+	case <-timer.C:
+	}
+	h.mu.Lock()
+	p.lastSeen = h.now()
+	if p.idle > 0 {
+		p.idle--
+		h.mu.Unlock()
+		return nil
+	}
+	// A request claimed this poll's slot just now and is sending: take it.
+	h.mu.Unlock()
+	t := <-p.ch
+	if ctx.Err() != nil {
+		// The provider is gone: the task goes back to its requester as a
+		// failure to retry.
+		t.events <- inference.Event{Error: &inference.Error{Status: 503, Type: inference.TypeUnavailable, Message: "the provider disconnected; try again"}}
+		h.finish(t.ID)
+		return nil
+	}
+	return t
+}
+
+// candidates returns the live providers of model, in a stable order.
+func (h *Hub) candidates(model types.Hash) []*served {
+	var out []*served
+	cutoff := h.now().Add(-Liveness)
+	for _, p := range h.providers {
+		if p.idle == 0 && p.lastSeen.Before(cutoff) {
+			continue
+		}
+		for _, m := range p.models {
+			if m.Hash == model {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b *served) int { return compareAddr(a.addr, b.addr) })
+	return out
+}
+
+func compareAddr(a, b types.Address) int {
+	for i := range a {
+		if a[i] != b[i] {
+			return int(a[i]) - int(b[i])
+		}
+	}
+	return 0
+}
+
+// dispatch hands req to a provider of its model, waiting up to maxWait
+// while all are busy, and returns the task whose events carry the answer.
+// ctx is the client's request: its end tells the provider to stop.
+func (h *Hub) dispatch(ctx context.Context, req inference.Request, stream bool, maxWait time.Duration) (*task, error) {
+	timer := time.NewTimer(maxWait)
+	defer timer.Stop()
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, err
+	}
+	t := &task{Task: inference.Task{ID: hex.EncodeToString(id[:]), Request: req, Stream: stream}, events: make(chan inference.Event, 64), ctx: ctx}
+	for {
+		h.mu.Lock()
+		cands := h.candidates(req.Model)
+		if len(cands) == 0 {
+			h.mu.Unlock()
+			return nil, errNoProvider
+		}
+		for i := range cands {
+			p := cands[(h.next+i)%len(cands)]
+			if p.idle == 0 {
+				continue
+			}
+			h.next++
+			p.idle--
+			t.provider = p.addr
+			h.tasks[t.ID] = t
+			h.mu.Unlock()
+			p.ch <- t // the poll is waiting, or takes it on its way out
+			return t, nil
+		}
+		arrived := h.arrived
+		h.mu.Unlock()
+		select {
+		case <-arrived:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-timer.C:
+			return nil, errBusy
+		}
+	}
+}
+
+// claim returns the task a provider streams its answer for, once.
+func (h *Hub) claim(id string, provider types.Address) (*task, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t := h.tasks[id]
+	if t == nil || t.claimed || t.provider != provider {
+		return nil, false
+	}
+	t.claimed = true
+	return t, true
+}
+
+// finish forgets a task.
+func (h *Hub) finish(id string) {
+	h.mu.Lock()
+	delete(h.tasks, id)
+	h.mu.Unlock()
+}
+
+// Models lists the models live providers serve: one entry per file, with
+// the number of providers serving it.
+func (h *Hub) Models() []ServedModel {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	byHash := map[types.Hash]*ServedModel{}
+	cutoff := h.now().Add(-Liveness)
+	for _, p := range h.providers {
+		if p.idle == 0 && p.lastSeen.Before(cutoff) {
+			continue
+		}
+		for _, m := range p.models {
+			s := byHash[m.Hash]
+			if s == nil {
+				s = &ServedModel{ModelInfo: m, Since: h.firstSeen[m.Hash]}
+				byHash[m.Hash] = s
+			}
+			s.Providers++
+		}
+	}
+	out := make([]ServedModel, 0, len(byHash))
+	for _, s := range byHash {
+		out = append(out, *s)
+	}
+	slices.SortFunc(out, func(a, b ServedModel) int {
+		if a.ID != b.ID {
+			if a.ID < b.ID {
+				return -1
+			}
+			return 1
+		}
+		return slices.Compare(a.Hash[:], b.Hash[:])
+	})
+	return out
+}
+
+// ServedModel is a model and how many live providers serve it.
+type ServedModel struct {
+	inference.ModelInfo
+	Providers int
+	Since     time.Time // first announced to this node
+}
+
+// resolve finds the file a request's model names: a name clients use, or
+// the file's sha256 in hex.
+func (h *Hub) resolve(name string) (ServedModel, error) {
+	models := h.Models()
+	var found []ServedModel
+	for _, m := range models {
+		if m.ID == name || m.Hash.String() == name {
+			found = append(found, m)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return ServedModel{}, errNoProvider
+	case 1:
+		return found[0], nil
+	}
+	return ServedModel{}, errAmbiguous
+}
+
+var errAmbiguous = errors.New("several model files have this name: name one by its sha256")

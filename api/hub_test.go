@@ -1,0 +1,142 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/mycelnet/mycel/inference"
+	"github.com/mycelnet/mycel/types"
+)
+
+func servedModel(id string, b byte) inference.ModelInfo {
+	return inference.ModelInfo{ID: id, Hash: types.Hash{b}, Context: 64, Engine: "mycel-rt/1", Deterministic: true}
+}
+
+// poll runs a provider's poll in the background and returns what it got.
+func poll(h *Hub, addr types.Address, ms []inference.ModelInfo, d time.Duration) chan *task {
+	out := make(chan *task, 1)
+	go func() { out <- h.wait(context.Background(), addr, ms, d) }()
+	return out
+}
+
+func waitIdle(t *testing.T, h *Hub, addr types.Address, n int) {
+	t.Helper()
+	for i := 0; i < 1000; i++ {
+		h.mu.Lock()
+		p := h.providers[addr]
+		ok := p != nil && p.idle == n
+		h.mu.Unlock()
+		if ok {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("provider %s never had %d polls waiting", addr, n)
+}
+
+func TestHubDispatch(t *testing.T) {
+	h := NewHub()
+	a, b := types.Address{1}, types.Address{2}
+	kjv, other := servedModel("kjv", 1), servedModel("other", 2)
+	ctx := context.Background()
+
+	if _, err := h.dispatch(ctx, inference.Request{Model: kjv.Hash}, false, time.Second); !errors.Is(err, errNoProvider) {
+		t.Fatalf("no provider: %v", err)
+	}
+	pa := poll(h, a, []inference.ModelInfo{kjv}, time.Minute)
+	pb := poll(h, b, []inference.ModelInfo{kjv, other}, time.Minute)
+	waitIdle(t, h, a, 1)
+	waitIdle(t, h, b, 1)
+	if got := h.Models(); len(got) != 2 || got[0].ID != "kjv" || got[0].Providers != 2 || got[1].Providers != 1 {
+		t.Fatalf("models %+v", got)
+	}
+	// Two requests go to the two providers, one each.
+	t1, err := h.dispatch(ctx, inference.Request{Model: kjv.Hash}, false, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t2, err := h.dispatch(ctx, inference.Request{Model: kjv.Hash}, false, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[types.Address]*task{}
+	for _, c := range []chan *task{pa, pb} {
+		tk := <-c
+		got[tk.provider] = tk
+	}
+	if got[a] == nil || got[b] == nil || t1.provider == t2.provider {
+		t.Fatalf("tasks went to %v and %v", t1.provider, t2.provider)
+	}
+	// Only the provider a task went to may answer it, once.
+	if _, ok := h.claim(t1.ID, t2.provider); ok {
+		t.Fatal("another provider claimed a task")
+	}
+	if _, ok := h.claim(t1.ID, t1.provider); !ok {
+		t.Fatal("the provider could not claim its task")
+	}
+	if _, ok := h.claim(t1.ID, t1.provider); ok {
+		t.Fatal("a task was claimed twice")
+	}
+
+	// Every provider busy: a request waits for the next poll.
+	done := make(chan *task, 1)
+	go func() {
+		tk, err := h.dispatch(ctx, inference.Request{Model: other.Hash}, false, 5*time.Second)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- tk
+	}()
+	time.Sleep(20 * time.Millisecond)
+	pb = poll(h, b, []inference.ModelInfo{kjv, other}, time.Minute)
+	if tk := <-pb; tk == nil || tk.provider != b || (<-done).ID != tk.ID {
+		t.Fatal("the waiting request did not reach the provider's next poll")
+	}
+	// And gives up with errBusy after its wait.
+	if _, err := h.dispatch(ctx, inference.Request{Model: other.Hash}, false, 30*time.Millisecond); !errors.Is(err, errBusy) {
+		t.Fatalf("busy: %v", err)
+	}
+}
+
+func TestHubPollTimesOut(t *testing.T) {
+	h := NewHub()
+	a := types.Address{1}
+	if tk := <-poll(h, a, []inference.ModelInfo{servedModel("kjv", 1)}, 20*time.Millisecond); tk != nil {
+		t.Fatalf("an idle poll returned a task: %+v", tk)
+	}
+	h.mu.Lock()
+	idle := h.providers[a].idle
+	h.mu.Unlock()
+	if idle != 0 {
+		t.Fatalf("idle %d after the poll ended", idle)
+	}
+	// Still listed for a while after its last poll; gone after Liveness.
+	if len(h.Models()) != 1 {
+		t.Fatal("a provider that just polled is not listed")
+	}
+	h.now = func() time.Time { return time.Now().Add(Liveness + time.Second) }
+	if len(h.Models()) != 0 {
+		t.Fatal("a provider silent for longer than Liveness is still listed")
+	}
+}
+
+func TestHubResolve(t *testing.T) {
+	h := NewHub()
+	a, b := types.Address{1}, types.Address{2}
+	poll(h, a, []inference.ModelInfo{servedModel("kjv", 1)}, time.Minute)
+	poll(h, b, []inference.ModelInfo{servedModel("kjv", 2)}, time.Minute)
+	waitIdle(t, h, a, 1)
+	waitIdle(t, h, b, 1)
+	if _, err := h.resolve("kjv"); !errors.Is(err, errAmbiguous) {
+		t.Fatalf("two files named kjv: %v", err)
+	}
+	m, err := h.resolve(types.Hash{2}.String())
+	if err != nil || m.Hash != (types.Hash{2}) {
+		t.Fatalf("by hash: %+v, %v", m, err)
+	}
+	if _, err := h.resolve("nope"); !errors.Is(err, errNoProvider) {
+		t.Fatalf("unknown: %v", err)
+	}
+}

@@ -1,0 +1,82 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/mycelnet/mycel/api"
+	"github.com/mycelnet/mycel/inference"
+)
+
+// serveRequest sends a provider's signed serve request.
+func (c *Client) serveRequest(ctx context.Context, key ed25519.PrivateKey, path string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, body)
+	if err != nil {
+		return nil, err
+	}
+	api.SignServe(req.Header, key, http.MethodPost, path, time.Now().Add(2*time.Minute))
+	// No client timeout: a poll lasts up to 30 s and an answer as long as
+	// generation does; ctx bounds both.
+	resp, err := streamClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the node at %s: %w", c.base, unwrapURL(err))
+	}
+	return resp, nil
+}
+
+var streamClient = &http.Client{}
+
+// decodeError turns an error response into an *Error.
+func decodeError(resp *http.Response) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var eb api.ErrorBody
+	if json.Unmarshal(b, &eb) == nil && eb.Error.Message != "" {
+		return &Error{Status: resp.StatusCode, ErrorDetail: eb.Error}
+	}
+	return &Error{Status: resp.StatusCode, ErrorDetail: api.ErrorDetail{Code: "http", Message: resp.Status}}
+}
+
+// Pull is a provider's long poll for inference work: it announces the
+// models it serves and waits up to wait for a task (nil when none came).
+func (c *Client) Pull(ctx context.Context, key ed25519.PrivateKey, models []inference.ModelInfo, wait time.Duration) (*inference.Task, error) {
+	body, err := json.Marshal(api.PullRequest{Models: models, WaitSeconds: int(wait / time.Second)})
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.serveRequest(ctx, key, "/v1/serve/pull", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusNoContent:
+		return nil, nil
+	case http.StatusOK:
+		var t inference.Task
+		if err := json.NewDecoder(resp.Body).Decode(&t); err != nil {
+			return nil, fmt.Errorf("pull: %w", err)
+		}
+		return &t, nil
+	}
+	return nil, fmt.Errorf("pull: %w", decodeError(resp))
+}
+
+// Answer streams a task's events (newline-delimited JSON read from
+// events) to the node.
+func (c *Client) Answer(ctx context.Context, key ed25519.PrivateKey, taskID string, events io.Reader) error {
+	resp, err := c.serveRequest(ctx, key, "/v1/serve/tasks/"+taskID, events)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("answer task %s: %w", taskID, decodeError(resp))
+	}
+	return nil
+}

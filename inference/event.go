@@ -1,0 +1,79 @@
+package inference
+
+import (
+	"fmt"
+
+	"github.com/mycelnet/mycel/types"
+)
+
+// ModelInfo is a model a provider serves, as it announces it.
+type ModelInfo struct {
+	// ID is the name clients use (general.name, or what the operator
+	// chose); Hash identifies the file.
+	ID      string     `json:"id"`
+	Hash    types.Hash `json:"hash"`
+	Context int        `json:"context_length"`
+	// Engine is the runtime version or "openai:ENGINE".
+	Engine        string `json:"engine"`
+	Deterministic bool   `json:"deterministic"`
+}
+
+// Task is a request the node hands a provider.
+type Task struct {
+	ID      string  `json:"id"`
+	Request Request `json:"request"`
+	// Stream says the client reads the answer as it comes, so the
+	// provider sends each piece at once; otherwise it sends the answer
+	// in one piece at the end, which is cheaper.
+	Stream bool `json:"stream,omitempty"`
+}
+
+// Event is one line a provider streams back for a task (newline-delimited
+// JSON): generated text, or the end (Final or Error).
+type Event struct {
+	// Text is the next piece of output; Tokens the tokens that completed
+	// it, with their log probabilities when the request asked.
+	Text   string      `json:"text,omitempty"`
+	Tokens []TokenProb `json:"tokens,omitempty"`
+	Final  *Final      `json:"final,omitempty"`
+	Error  *Error      `json:"error,omitempty"`
+}
+
+// TokenProb is a generated token and its log probability.
+type TokenProb struct {
+	Bytes   []byte  `json:"bytes"`
+	Logprob float32 `json:"logprob"`
+}
+
+// Final ends a task that ran.
+type Final struct {
+	Finish           string  `json:"finish_reason"` // "stop" or "length"
+	PromptTokens     int     `json:"prompt_tokens"`
+	CompletionTokens int     `json:"completion_tokens"`
+	Receipt          Receipt `json:"receipt"`
+}
+
+// Error is a request's failure, in OpenAI's error shape; Status is the
+// HTTP status the gateway answers with.
+type Error struct {
+	Status  int    `json:"status"`
+	Type    string `json:"type"`
+	Param   string `json:"param,omitempty"`
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message"`
+}
+
+// OpenAI's error types.
+const (
+	TypeInvalidRequest = "invalid_request_error"
+	TypeNotFound       = "not_found_error"
+	TypeServer         = "server_error"
+	TypeUnavailable    = "service_unavailable"
+)
+
+func (e *Error) Error() string {
+	if e.Param != "" {
+		return fmt.Sprintf("%s (%s)", e.Message, e.Param)
+	}
+	return e.Message
+}

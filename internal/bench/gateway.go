@@ -1,0 +1,156 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/mycelnet/mycel/inference"
+	"github.com/mycelnet/mycel/internal/devnet"
+	"github.com/mycelnet/mycel/models"
+	"github.com/mycelnet/mycel/runtime/backend/cpu"
+	rtexec "github.com/mycelnet/mycel/worker/provider/executor/runtime"
+)
+
+// GatewayOptions size the gateway benchmark.
+type GatewayOptions struct {
+	Runs      int       `json:"runs"`
+	GenTokens int       `json:"generated_tokens"`
+	Progress  io.Writer `json:"-"`
+}
+
+// GatewayResult is the gateway benchmark's outcome: median latencies of
+// the same request run directly on the runtime and sent through the
+// gateway, in the same process, interleaved. Overhead is the gateway's
+// added fraction; Ratio is direct over gateway (higher is better, 1 is
+// no overhead).
+type GatewayResult struct {
+	Model          string         `json:"model"`
+	DirectSeconds  float64        `json:"direct_seconds"`
+	GatewaySeconds float64        `json:"gateway_seconds"`
+	AddedSeconds   float64        `json:"added_seconds"`
+	Overhead       float64        `json:"overhead"`
+	Ratio          float64        `json:"ratio"`
+	Options        GatewayOptions `json:"options"`
+	Settings       string         `json:"settings"`
+}
+
+// Gateway starts a devnet whose built-in provider serves mycel's model,
+// and times a completion of GenTokens tokens (greedy, a fixed prompt)
+// through POST /v1/completions against the same request run on an engine
+// of the same model in this process.
+func Gateway(ctx context.Context, o GatewayOptions) (GatewayResult, error) {
+	if o.Runs <= 0 {
+		o.Runs = 20
+	}
+	if o.GenTokens <= 0 {
+		o.GenTokens = 32
+	}
+	res := GatewayResult{Model: models.KJVName, Options: o, Settings: "one-validator devnet in process; its built-in provider answers through a long poll; " +
+		"HTTP on loopback; the same request on an engine in this process, interleaved; medians"}
+	home, err := os.MkdirTemp("", "mycel-bench-gateway-")
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(home)
+	say(o.Progress, "gateway: starting a devnet ...")
+	net, err := devnet.Start(ctx, devnet.Options{Home: home, APIAddr: "127.0.0.1:0", RPCAddr: "127.0.0.1:0", P2PAddr: "127.0.0.1:0",
+		BlockTime: 200 * time.Millisecond, Logger: quiet(), Provider: true})
+	if err != nil {
+		return res, err
+	}
+	defer net.Stop()
+	engine := rtexec.New(cpu.New(0))
+	info, err := engine.Add(models.KJV(), models.KJVName)
+	if err != nil {
+		return res, err
+	}
+	req := inference.Request{Model: info.Hash, Prompt: "And it came to pass", MaxTokens: o.GenTokens, TopP: 1}
+	body, _ := json.Marshal(map[string]any{"model": models.KJVName, "prompt": req.Prompt, "max_tokens": o.GenTokens,
+		"temperature": 0, "seed": 0, "stop": nil})
+	url := net.Nodes[0].APIURL() + "/v1/completions"
+	viaGateway := func() (time.Duration, error) {
+		start := time.Now()
+		resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return 0, err
+		}
+		var c inference.Completion
+		if resp.StatusCode != 200 || json.Unmarshal(b, &c) != nil {
+			return 0, &httpError{resp.StatusCode, fmt.Sprintf("gateway answered %s: %s", resp.Status, b)}
+		}
+		if c.Usage == nil || c.Usage.CompletionTokens != o.GenTokens {
+			return 0, fmt.Errorf("gateway generated %+v tokens, want %d", c.Usage, o.GenTokens)
+		}
+		return time.Since(start), nil
+	}
+	direct := func() (time.Duration, error) {
+		start := time.Now()
+		f, err := engine.Run(ctx, req, func(inference.Event) error { return nil })
+		if err != nil {
+			return 0, err
+		}
+		if f.CompletionTokens != o.GenTokens {
+			return 0, fmt.Errorf("generated %d tokens, want %d", f.CompletionTokens, o.GenTokens)
+		}
+		return time.Since(start), nil
+	}
+	// Wait for the provider's first poll, then warm both paths.
+	say(o.Progress, "gateway: waiting for the built-in provider ...")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, err := viaGateway()
+		if err == nil {
+			break
+		}
+		// 404: the provider has not announced the model yet.
+		if he, ok := err.(*httpError); !ok || he.status != http.StatusNotFound || time.Now().After(deadline) {
+			return res, fmt.Errorf("the gateway did not answer: %w", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if _, err := direct(); err != nil {
+		return res, err
+	}
+	say(o.Progress, "gateway: %d requests of %d tokens each way ...", o.Runs, o.GenTokens)
+	var d, g []time.Duration
+	for i := 0; i < o.Runs; i++ {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		dt, err := direct()
+		if err != nil {
+			return res, err
+		}
+		gt, err := viaGateway()
+		if err != nil {
+			return res, err
+		}
+		d, g = append(d, dt), append(g, gt)
+	}
+	slices.Sort(d)
+	slices.Sort(g)
+	res.DirectSeconds, res.GatewaySeconds = d[len(d)/2].Seconds(), g[len(g)/2].Seconds()
+	res.AddedSeconds = res.GatewaySeconds - res.DirectSeconds
+	res.Overhead = res.AddedSeconds / res.DirectSeconds
+	res.Ratio = res.DirectSeconds / res.GatewaySeconds
+	return res, nil
+}
+
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
