@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/chain/tx"
 	"github.com/mycelnet/mycel/client"
+	"github.com/mycelnet/mycel/inference"
 	"github.com/mycelnet/mycel/types"
 )
 
@@ -25,30 +28,37 @@ func (e *env) jobCmd() *cobra.Command {
 	var cores uint
 	var gpu, wait bool
 	var deadline int64
+	var modelRef, prompt string
+	var onChain bool
+	var inf inference.Request
 	submit := &cobra.Command{
-		Use:   "submit --wasm PROGRAM.wasm [--input FILE] --max-price AMOUNT --from KEY",
-		Short: "Upload a WebAssembly program and its input, and submit a job with its maximum price escrowed",
+		Use:   "submit (--wasm PROGRAM.wasm [--input FILE] | --model HASH|FILE --prompt TEXT) --max-price AMOUNT --from KEY",
+		Short: "Submit a WebAssembly or inference job with its maximum price escrowed",
 		Long: `Upload a WebAssembly program (WASI preview 1: it reads its input on stdin and
 writes its output on stdout) and its input to the node's blob store, then submit
 a job with --max-price escrowed. The job runs on whatever provider meets its
 capabilities at the lowest price; the provider is paid for the metered work,
 never more than the maximum, and the rest comes back. With --wait the command
-follows the job and prints its output (or writes it to --out).`,
+follows the job and prints its output (or writes it to --out).
+
+With --model and --prompt the job is inference with the built-in deterministic
+runtime: the model is a registered model's sha256 (or a GGUF file, uploaded
+first), the input the request (--max-tokens, --temperature, --top-k, --top-p,
+--seed; greedy by default). Its gas is the forward passes' work, 2 × the
+model's weights per token; the output is JSON with the text.
+
+With --on-chain the input travels in the transaction and the provider must
+reveal the output itself, which the chain checks against its commitment, keeps
+in state with the job and announces in a job_result event (base64): an
+inference requested by a transaction, for agents and contracts that need the
+answer on chain.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if wasmPath == "" {
-				return fmt.Errorf("--wasm PROGRAM.wasm is required")
+			if (wasmPath == "") == (modelRef == "") {
+				return fmt.Errorf("give --wasm PROGRAM.wasm, or --model HASH|FILE with --prompt TEXT")
 			}
 			key, err := e.signer()
-			if err != nil {
-				return err
-			}
-			program, err := readFile("--wasm", wasmPath)
-			if err != nil {
-				return err
-			}
-			input, err := readFile("--input", inputPath)
 			if err != nil {
 				return err
 			}
@@ -57,20 +67,28 @@ follows the job and prints its output (or writes it to --out).`,
 				return fmt.Errorf("--max-price: %w", err)
 			}
 			c := e.client()
-			e.progress("uploading the program (%d bytes) and the input (%d bytes) ...", len(program), len(input))
-			prog, err := c.PutBlob(ctx, program, key.Private)
+			kind, programHash, input, err := e.jobProgram(ctx, c, key.Private, wasmPath, inputPath, modelRef, prompt, inf)
 			if err != nil {
-				return fmt.Errorf("upload %s: %w", wasmPath, err)
+				return err
 			}
-			in, err := c.PutBlob(ctx, input, key.Private)
-			if err != nil {
-				return fmt.Errorf("upload the input: %w", err)
+			var inputHash types.Hash
+			if !onChain {
+				in, err := c.PutBlob(ctx, input, key.Private)
+				if err != nil {
+					return fmt.Errorf("upload the input: %w", err)
+				}
+				inputHash = in.SHA256
+			} else if len(input) > compute.MaxInlineBytes {
+				return fmt.Errorf("--on-chain: the input is %d bytes, at most %d travel in a transaction", len(input), compute.MaxInlineBytes)
 			}
-			m := compute.MsgSubmitJob{Kind: compute.KindWasm, Program: prog.SHA256, Input: in.SHA256, MaxPrice: price,
+			m := compute.MsgSubmitJob{Kind: kind, Program: programHash, Input: inputHash, MaxPrice: price,
 				GasLimit: gas, DeadlineBlocks: deadline, Redundancy: 1,
 				Req: compute.Requirements{Cores: uint32(cores), MemoryMB: memMB}}
 			if gpu || gpuMem > 0 {
 				m.Req.Accel, m.Req.AccelMemoryMB = compute.AccelGPU, gpuMem
+			}
+			if onChain {
+				m.Inline, m.OnChain = input, true
 			}
 			sub := f
 			sub.async = false
@@ -98,6 +116,14 @@ follows the job and prints its output (or writes it to --out).`,
 	}
 	fl := submit.Flags()
 	fl.StringVar(&wasmPath, "wasm", "", "the WebAssembly program (WASI preview 1)")
+	fl.StringVar(&modelRef, "model", "", "an inference job: the model's sha256, or a GGUF file to upload")
+	fl.StringVar(&prompt, "prompt", "", "the inference job's prompt")
+	fl.IntVar(&inf.MaxTokens, "max-tokens", 64, "the inference job's tokens to generate at most")
+	fl.Float32Var(&inf.Temperature, "temperature", 0, "the inference job's sampling temperature (0: greedy)")
+	fl.IntVar(&inf.TopK, "top-k", 0, "the inference job's top-k (0: all)")
+	fl.Float32Var(&inf.TopP, "top-p", 0, "the inference job's top-p (0: all)")
+	fl.Uint64Var(&inf.Seed, "seed", 0, "the inference job's sampling seed")
+	fl.BoolVar(&onChain, "on-chain", false, "carry the input in the transaction and have the result written into chain state (each at most 4096 bytes), announced by a job_result event")
 	fl.StringVar(&inputPath, "input", "", "a file given to the program on stdin (default: nothing)")
 	fl.StringVar(&maxPrice, "max-price", "", "the most the job may cost; escrowed now, the rest refunded")
 	fl.Uint64Var(&gas, "gas", 10_000_000_000, "the metered instruction budget")
@@ -272,7 +298,9 @@ func (e *env) printResult(ctx context.Context, c *client.Client, j *compute.Job,
 		return fmt.Errorf("job %d is %s: no result yet (mycel job status %d)", j.ID, j.State, j.ID)
 	}
 	var data []byte
-	if j.Output != compute.EmptyHash {
+	if j.OnChain {
+		data = j.Result // in chain state: nothing to fetch
+	} else if j.Output != compute.EmptyHash {
 		var err error
 		if data, err = c.GetBlob(ctx, j.Output); err != nil {
 			return fmt.Errorf("fetch the output of job %d: %w", j.ID, err)
@@ -287,6 +315,14 @@ func (e *env) printResult(ctx context.Context, c *client.Client, j *compute.Job,
 	}
 	if e.output == "json" {
 		return e.print(map[string]any{"job": j, "output": string(data)}, nil)
+	}
+	if j.Kind == compute.KindInference {
+		// The answer's text; the whole JSON (tokens, hashes) with -o json.
+		var out struct{ Text string }
+		if json.Unmarshal(data, &out) == nil {
+			_, err := fmt.Fprintln(e.stdout, out.Text)
+			return err
+		}
 	}
 	_, err := e.stdout.Write(data)
 	return err
@@ -320,4 +356,49 @@ func printJob(w io.Writer, j *compute.Job) {
 		fmt.Fprintf(tw, "missed by\t%d provider(s)\n", j.Attempts)
 	}
 	tw.Flush()
+}
+
+// jobProgram uploads what a job runs and returns its kind, the program's
+// hash and the input: a WebAssembly program and its input file, or a
+// model (a registered hash, or a file uploaded now) and an inference
+// request.
+func (e *env) jobProgram(ctx context.Context, c *client.Client, key ed25519.PrivateKey, wasmPath, inputPath, modelRef, prompt string, req inference.Request) (compute.Kind, types.Hash, []byte, error) {
+	if wasmPath != "" {
+		program, err := readFile("--wasm", wasmPath)
+		if err != nil {
+			return 0, types.Hash{}, nil, err
+		}
+		input, err := readFile("--input", inputPath)
+		if err != nil {
+			return 0, types.Hash{}, nil, err
+		}
+		e.progress("uploading the program (%d bytes) and the input (%d bytes) ...", len(program), len(input))
+		prog, err := c.PutBlob(ctx, program, key)
+		if err != nil {
+			return 0, types.Hash{}, nil, fmt.Errorf("upload %s: %w", wasmPath, err)
+		}
+		return compute.KindWasm, prog.SHA256, input, nil
+	}
+	if prompt == "" {
+		return 0, types.Hash{}, nil, fmt.Errorf("an inference job needs --prompt TEXT")
+	}
+	h, err := types.ParseHash(modelRef)
+	if err != nil {
+		file, ferr := readFile("--model", modelRef)
+		if ferr != nil {
+			return 0, types.Hash{}, nil, fmt.Errorf("--model %s is neither a model's sha256 nor a file: %w", modelRef, ferr)
+		}
+		e.progress("uploading the model (%d bytes) ...", len(file))
+		b, err := c.PutBlob(ctx, file, key)
+		if err != nil {
+			return 0, types.Hash{}, nil, fmt.Errorf("upload %s: %w", modelRef, err)
+		}
+		h = b.SHA256
+	}
+	req.Model, req.Prompt = h, prompt
+	if err := req.Check(); err != nil {
+		return 0, types.Hash{}, nil, err
+	}
+	input, _ := json.Marshal(req)
+	return compute.KindInference, h, input, nil
 }

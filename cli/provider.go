@@ -77,7 +77,8 @@ func (e *env) providerConfig(ctx context.Context, f *providerFlags, ex *wasm.Exe
 	}
 	return provider.Config{
 		Client: e.client(), Key: key.Private, Profile: profile, Price: price, Tier: tier, Region: f.region, Slots: slots, Stake: stake,
-		Executors: map[compute.Kind]provider.Executor{compute.KindWasm: provider.WasmExecutor{E: ex}},
+		Executors: map[compute.Kind]provider.Executor{compute.KindWasm: provider.WasmExecutor{E: ex},
+			compute.KindInference: provider.InferenceExecutor{E: rtexec.New(cpu.New(0))}},
 		StateFile: filepath.Join(e.home, "provider", key.Name+".json"),
 	}, nil
 }
@@ -124,7 +125,7 @@ func (e *env) providerCmd() *cobra.Command {
 	var runf providerFlags
 	var serveModels, openaiModels []string
 	var openaiURL string
-	var serveSlots, serveThreads int
+	var serveSlots int
 	run := &cobra.Command{
 		Use:   "run --from KEY [--node URL]",
 		Short: "Register this machine and run jobs until interrupted",
@@ -154,7 +155,8 @@ built-in deterministic runtime, signing a receipt for every answer.`,
 			cfg.Logger = log
 			var engines provider.Engines
 			if len(serveModels) > 0 {
-				engine := rtexec.New(cpu.New(serveThreads))
+				// The engine that runs inference jobs serves the gateway too.
+				engine := cfg.Executors[compute.KindInference].(provider.InferenceExecutor).E
 				for _, spec := range serveModels {
 					path, id, _ := strings.Cut(spec, "=")
 					path, err := e.modelFile(cmd.Context(), path)
@@ -203,7 +205,6 @@ built-in deterministic runtime, signing a receipt for every answer.`,
 	run.Flags().StringVar(&openaiURL, "openai-url", "", "also serve models of this OpenAI-compatible engine (vLLM, llama.cpp server, Ollama, a mycel gateway), such as http://127.0.0.1:8000/v1; its API key, if any, from $MYCEL_OPENAI_API_KEY")
 	run.Flags().StringArrayVar(&openaiModels, "openai-model", nil, "a model of --openai-url to serve, as NAME or NAME=ID (repeatable)")
 	run.Flags().IntVar(&serveSlots, "serve-slots", 0, "inference requests answered at once (default: the job slots)")
-	run.Flags().IntVar(&serveThreads, "serve-threads", 0, "threads per inference request (0: all cores)")
 
 	list := &cobra.Command{
 		Use:   "list",

@@ -1,6 +1,8 @@
 package compute
 
 import (
+	"encoding/base64"
+
 	"github.com/mycelnet/mycel/chain/exec"
 	"github.com/mycelnet/mycel/types"
 )
@@ -12,6 +14,12 @@ func (k Keeper) HandleSubmitJob(ctx exec.Ctx, signer types.Address, body []byte)
 		return err
 	}
 	p := GetParams(ctx.KV)
+	if m.OnChain && m.MaxOutputBytes == 0 {
+		m.MaxOutputBytes = MaxInlineBytes
+	}
+	if len(m.Inline) > 0 {
+		m.Input = types.SumHash(m.Inline)
+	}
 	if m.MaxOutputBytes == 0 {
 		m.MaxOutputBytes = p.MaxOutputBytes
 	}
@@ -19,8 +27,8 @@ func (k Keeper) HandleSubmitJob(ctx exec.Ctx, signer types.Address, body []byte)
 		m.DeadlineBlocks = p.DefaultDeadline
 	}
 	switch {
-	case m.Kind != KindWasm:
-		return ErrInvalidJob.Wrapf("kind %d: only wasm jobs exist so far", m.Kind)
+	case m.Kind != KindWasm && m.Kind != KindInference:
+		return ErrInvalidJob.Wrapf("kind %d: wasm (1) or inference (2)", m.Kind)
 	case m.Redundancy > 1 || m.Verify != 0:
 		return ErrNotSupported.Wrapf("redundant and verified jobs come with the verification module; submit with redundancy 1 and no verification mode")
 	case m.Program.IsZero():
@@ -33,6 +41,12 @@ func (k Keeper) HandleSubmitJob(ctx exec.Ctx, signer types.Address, body []byte)
 		return ErrInvalidJob.Wrapf("deadline %d blocks outside (%d, %d]", m.DeadlineBlocks, p.AckBlocks, p.MaxDeadline)
 	case m.Req.Cores > 1<<16 || m.Req.MemoryMB > 1<<32 || m.Req.Accel > AccelGPU || m.Req.AccelMemoryMB > 1<<32:
 		return ErrInvalidJob.Wrapf("requirements out of range")
+	case len(m.Inline) > MaxInlineBytes:
+		return ErrInvalidJob.Wrapf("inline input of %d bytes above the limit of %d", len(m.Inline), MaxInlineBytes)
+	case len(m.Inline) > 0 && !m.Input.IsZero() && m.Input != types.SumHash(m.Inline):
+		return ErrInvalidJob.Wrapf("the input hash is not the inline input's (leave it zero)")
+	case m.OnChain && m.MaxOutputBytes > MaxInlineBytes:
+		return ErrInvalidJob.Wrapf("an on-chain result is at most %d bytes; max output %d", MaxInlineBytes, m.MaxOutputBytes)
 	case m.MaxPrice <= p.FeeAllowance:
 		return ErrInsufficientPay.Wrapf("max price %s must exceed the fee allowance of %s kept for the provider's transactions", m.MaxPrice, p.FeeAllowance)
 	}
@@ -44,6 +58,7 @@ func (k Keeper) HandleSubmitJob(ctx exec.Ctx, signer types.Address, body []byte)
 		ID: nextJobID(ctx.KV), Client: signer, Kind: m.Kind, Program: m.Program, Input: m.Input, Req: m.Req,
 		MaxPrice: m.MaxPrice, Escrow: m.MaxPrice, GasLimit: m.GasLimit, MaxOutputBytes: m.MaxOutputBytes,
 		DeadlineBlocks: m.DeadlineBlocks, Submitted: h, QueueExpiry: h + p.QueueBlocks, State: Queued,
+		Inline: m.Inline, OnChain: m.OnChain,
 	}
 	enqueue(ctx, j)
 	setJob(ctx.KV, j)
@@ -182,11 +197,23 @@ func (k Keeper) HandleRevealResult(ctx exec.Ctx, signer types.Address, body []by
 		return ErrBadReveal.Wrapf("job %d: gas %d above the limit %d", j.ID, m.GasUsed, j.GasLimit)
 	case m.Failure == "" && m.OutputSize > j.MaxOutputBytes:
 		return ErrBadReveal.Wrapf("job %d: output of %d bytes above the limit %d", j.ID, m.OutputSize, j.MaxOutputBytes)
+	case len(m.Result) > 0 && (!j.OnChain || m.Failure != ""):
+		return ErrBadReveal.Wrapf("job %d: a result in the reveal is for jobs that asked for it on chain and succeeded", j.ID)
+	case j.OnChain && m.Failure == "" && m.OutputSize > 0 &&
+		(uint64(len(m.Result)) != m.OutputSize || types.SumHash(m.Result) != m.Output):
+		return ErrBadReveal.Wrapf("job %d asked for its result on chain: reveal the %d output bytes whose hash was committed", j.ID, m.OutputSize)
 	}
 	j.Output, j.OutputSize, j.GasUsed, j.RunFailure = m.Output, m.OutputSize, m.GasUsed, m.Failure
 	k.touchProvider(ctx, signer)
 	ctx.Emit(types.NewEvent("job_revealed", "id", types.U64(j.ID), "provider", signer.String(),
 		"output", m.Output.String(), "gas_used", types.U64(m.GasUsed), "failure", m.Failure))
+	if len(m.Result) > 0 {
+		// Base64: event attributes travel as strings, and a result may be
+		// any bytes.
+		j.Result = m.Result
+		ctx.Emit(types.NewEvent("job_result", "id", types.U64(j.ID), "client", j.Client.String(),
+			"result", base64.StdEncoding.EncodeToString(m.Result)))
+	}
 	switch {
 	case m.Failure != "":
 		// The job failed on its own: the provider is paid for the metered

@@ -1,6 +1,7 @@
 package compute
 
 import (
+	"fmt"
 	"github.com/mycelnet/mycel/chain/codec"
 	"github.com/mycelnet/mycel/types"
 )
@@ -66,7 +67,19 @@ type MsgSubmitJob struct {
 	// 0 (none) are accepted until they exist.
 	Redundancy uint32 `json:"redundancy"`
 	Verify     uint8  `json:"verify"`
+	// Inline is the input carried in the transaction itself (at most
+	// MaxInlineBytes; Input is then its hash), so a job needs no upload:
+	// what an agent or a contract requesting an inference sends.
+	Inline []byte `json:"inline_input,omitempty"`
+	// OnChain asks for the result in chain state: the provider reveals
+	// the output bytes (at most MaxInlineBytes), the chain checks them
+	// against the committed hash, keeps them with the job and announces
+	// them in a job_result event.
+	OnChain bool `json:"on_chain_result,omitempty"`
 }
+
+// MaxInlineBytes bounds an inline input and an on-chain result.
+const MaxInlineBytes = 4096
 
 // Encode returns the message body.
 func (m MsgSubmitJob) Encode() []byte {
@@ -81,7 +94,31 @@ func (m MsgSubmitJob) Encode() []byte {
 	w.Varint(m.DeadlineBlocks)
 	w.Uvarint(uint64(m.Redundancy))
 	w.Byte(m.Verify)
+	writeInline(w, m.Inline, m.OnChain)
 	return w.Bytes()
+}
+
+// writeInline appends the optional inline input and on-chain flag: nothing
+// when both are unset, so earlier encodings stay canonical.
+func writeInline(w *codec.Writer, inline []byte, onChain bool) {
+	if len(inline) > 0 || onChain {
+		w.LenBytes(inline)
+		w.Bool(onChain)
+	}
+}
+
+// readInline reads what writeInline wrote, refusing the non-canonical
+// form of both present and unset.
+func readInline(r *codec.Reader) ([]byte, bool, error) {
+	if r.Remaining() == 0 {
+		return nil, false, nil
+	}
+	inline := r.LenBytes(MaxInlineBytes)
+	onChain := r.Bool()
+	if r.Err() == nil && len(inline) == 0 && !onChain {
+		return nil, false, fmt.Errorf("empty inline input and no on-chain result must be left out")
+	}
+	return inline, onChain, nil
 }
 
 // DecodeMsgSubmitJob parses the body.
@@ -98,6 +135,10 @@ func DecodeMsgSubmitJob(b []byte) (MsgSubmitJob, error) {
 	m.DeadlineBlocks = r.Varint()
 	m.Redundancy = uint32(r.Uvarint())
 	m.Verify = r.Byte()
+	var err error
+	if m.Inline, m.OnChain, err = readInline(r); err != nil {
+		return m, ErrMalformed.Wrapf("submit job: %v", err)
+	}
 	if err := r.Done(); err != nil {
 		return m, ErrMalformed.Wrapf("submit job: %v", err)
 	}
@@ -160,6 +201,9 @@ type MsgRevealResult struct {
 	GasUsed    uint64     `json:"gas_used"`
 	Failure    string     `json:"failure,omitempty"`
 	Salt       [32]byte   `json:"-"`
+	// Result is the output itself, for a job that asked for its result
+	// on chain (and only then).
+	Result []byte `json:"result,omitempty"`
 }
 
 // Encode returns the message body.
@@ -171,6 +215,9 @@ func (m MsgRevealResult) Encode() []byte {
 	w.Uvarint(m.GasUsed)
 	w.String(m.Failure)
 	w.Fixed(m.Salt[:])
+	if len(m.Result) > 0 {
+		w.LenBytes(m.Result)
+	}
 	return w.Bytes()
 }
 
@@ -183,6 +230,11 @@ func DecodeMsgRevealResult(b []byte) (MsgRevealResult, error) {
 	m.GasUsed = r.Uvarint()
 	m.Failure = r.String(MaxFailureLen)
 	r.FixedInto(m.Salt[:])
+	if r.Remaining() > 0 {
+		if m.Result = r.LenBytes(MaxInlineBytes); r.Err() == nil && len(m.Result) == 0 {
+			return m, ErrMalformed.Wrapf("reveal: an empty result must be left out")
+		}
+	}
 	if err := r.Done(); err != nil {
 		return m, ErrMalformed.Wrapf("reveal result: %v", err)
 	}

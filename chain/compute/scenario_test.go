@@ -207,7 +207,7 @@ func (w *world) do(d *datadriven.TestData) string {
 	case "submit":
 		client := w.addr(arg(d, "client", "alice"))
 		m := compute.MsgSubmitJob{
-			Kind: compute.KindWasm, Program: types.SumHash([]byte("prog")), Input: types.SumHash([]byte(arg(d, "name", ""))),
+			Kind: compute.Kind(num(t, arg(d, "kind", "1"))), Program: types.SumHash([]byte("prog")), Input: types.SumHash([]byte(arg(d, "name", ""))),
 			Req:      compute.Requirements{Cores: uint32(num(t, arg(d, "cores", "1"))), MemoryMB: num(t, arg(d, "mem", "256"))},
 			MaxPrice: amount(t, arg(d, "max", "1myc")), GasLimit: num(t, arg(d, "gas", "1000000000")),
 			DeadlineBlocks: int64(num(t, arg(d, "deadline", "0"))),
@@ -215,6 +215,10 @@ func (w *world) do(d *datadriven.TestData) string {
 		if g := arg(d, "gpu", ""); g != "" {
 			m.Req.Accel, m.Req.AccelMemoryMB = compute.AccelGPU, num(t, g)
 		}
+		if in := arg(d, "inline", ""); in != "" {
+			m.Inline, m.Input = []byte(in), types.Hash{}
+		}
+		m.OnChain = arg(d, "onchain", "") == "true"
 		out := w.run(func(ctx exec.Ctx) error { return keeper.HandleSubmitJob(ctx, client, m.Encode()) })
 		if !strings.HasPrefix(out, "error") {
 			var max uint64
@@ -272,6 +276,9 @@ func (w *world) do(d *datadriven.TestData) string {
 			r := w.result[j]
 			if arg(d, "tamper", "") != "" {
 				r.GasUsed++
+			}
+			if res := arg(d, "result", ""); res != "" {
+				r.Result = []byte(res)
 			}
 			return w.run(func(ctx exec.Ctx) error { return keeper.HandleRevealResult(ctx, who, r.Encode()) })
 		}

@@ -268,11 +268,18 @@ type Kind uint8
 // Job kinds. Never renumber.
 const (
 	KindWasm Kind = 1
+	// KindInference runs a model (Program: the GGUF file's hash) on a
+	// request (Input: an inference.Request as JSON) with the built-in
+	// deterministic runtime; the output is the answer as JSON.
+	KindInference Kind = 2
 )
 
 func (k Kind) String() string {
-	if k == KindWasm {
+	switch k {
+	case KindWasm:
 		return "wasm"
+	case KindInference:
+		return "inference"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
@@ -282,10 +289,14 @@ func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (k *Kind) UnmarshalText(b []byte) error {
-	if string(b) != "wasm" {
-		return fmt.Errorf("job kind %q: only wasm exists", b)
+	switch string(b) {
+	case "wasm":
+		*k = KindWasm
+	case "inference":
+		*k = KindInference
+	default:
+		return fmt.Errorf("job kind %q: wasm or inference", b)
 	}
-	*k = KindWasm
 	return nil
 }
 
@@ -381,6 +392,11 @@ type Job struct {
 	Reason   string          `json:"reason,omitempty"`
 	Attempts uint32          `json:"attempts"`
 	Excluded []types.Address `json:"excluded,omitempty"`
+	// Inline is the input the submission carried; OnChain asks for the
+	// result in state, where Result holds it once revealed.
+	Inline  []byte `json:"inline_input,omitempty"`
+	OnChain bool   `json:"on_chain_result,omitempty"`
+	Result  []byte `json:"result,omitempty"`
 }
 
 func (j *Job) encode() []byte {
@@ -420,6 +436,12 @@ func (j *Job) encode() []byte {
 	w.Uvarint(uint64(len(j.Excluded)))
 	for _, a := range j.Excluded {
 		w.Fixed(a[:])
+	}
+	// Appended, and only when set, so the records of earlier jobs decode.
+	if len(j.Inline) > 0 || j.OnChain || len(j.Result) > 0 {
+		w.LenBytes(j.Inline)
+		w.Bool(j.OnChain)
+		w.LenBytes(j.Result)
 	}
 	return w.Bytes()
 }
@@ -464,6 +486,11 @@ func decodeJob(id uint64, b []byte) *Job {
 		var a types.Address
 		r.FixedInto(a[:])
 		j.Excluded = append(j.Excluded, a)
+	}
+	if r.Remaining() > 0 {
+		j.Inline = r.LenBytes(MaxInlineBytes)
+		j.OnChain = r.Bool()
+		j.Result = r.LenBytes(MaxInlineBytes)
 	}
 	if err := r.Done(); err != nil {
 		panic(fmt.Errorf("compute: corrupt job %d: %w", id, err))

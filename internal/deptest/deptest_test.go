@@ -60,7 +60,7 @@ func rel(path string) string { return strings.TrimPrefix(strings.TrimPrefix(path
 
 // The deterministic core may use only these standard packages.
 var coreStd = map[string]bool{
-	"bytes": true, "crypto/ed25519": true, "crypto/sha256": true, "encoding/binary": true, "encoding/hex": true,
+	"bytes": true, "crypto/ed25519": true, "crypto/sha256": true, "encoding/base64": true, "encoding/binary": true, "encoding/hex": true,
 	"encoding/json": true, "errors": true, "fmt": true, "math": true, "math/bits": true, "regexp": false,
 	"sort": true, "strconv": true, "strings": true, "unicode/utf8": true, "slices": true,
 }

@@ -194,7 +194,8 @@ func (n *Network) startProvider(ctx context.Context, o Options) error {
 	p, err := provider.New(provider.Config{
 		Client: client.New(n.Nodes[0].APIURL()), Key: key.Private, Profile: profile, Price: o.ProviderPrice,
 		Tier: compute.TierConsumer, Region: "devnet", Slots: max(int(profile.Cores)/2, 1),
-		Executors: map[compute.Kind]provider.Executor{compute.KindWasm: provider.WasmExecutor{E: ex}},
+		Executors: map[compute.Kind]provider.Executor{compute.KindWasm: provider.WasmExecutor{E: ex},
+			compute.KindInference: provider.InferenceExecutor{E: engine}},
 		StateFile: filepath.Join(n.Homes[0], "provider", ProviderKey+".json"),
 		Logger:    o.Logger.With("worker", "provider"), Poll: 10 * time.Second, Grace: 5 * time.Second,
 		Engine: engine, ServeSlots: 4,

@@ -3,9 +3,12 @@ package e2e
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,7 +36,7 @@ type answer struct {
 // file, and the same request and seed give the same text and output hash
 // from both; receipts verify by re-execution, and a tampered one does not.
 func TestGatewayOpenAI(t *testing.T) {
-	home, c, _, _ := devnetWithProvider(t)
+	home, c, rpc, _ := devnetWithProvider(t)
 	ctx := t.Context()
 	oc := openai.NewClient(option.WithBaseURL(c.URL()+"/v1"), option.WithAPIKey("unused"), option.WithMaxRetries(0))
 
@@ -206,6 +209,76 @@ func TestGatewayOpenAI(t *testing.T) {
 	}
 	if len(providers) != 2 {
 		t.Fatalf("answers came from %d providers, want both", len(providers))
+	}
+
+	// Inference as a network job: assigned, run by a provider, committed,
+	// revealed and paid like any job, and the same text as running the
+	// model locally.
+	var job struct {
+		Job    struct{ Kind, State string }
+		Output string
+	}
+	runJSON(t, &job, "job", "submit", "--home", home, "--model", types.Hash(sha256.Sum256(models.KJV())).String(),
+		"--prompt", "In the beginning", "--max-tokens", "16", "--max-price", "1myc", "--from", "alice", "--wait")
+	var jobOut struct {
+		Text             string
+		CompletionTokens int `json:"completion_tokens"`
+		Runtime          string
+	}
+	if err := json.Unmarshal([]byte(job.Output), &jobOut); err != nil || job.Job.Kind != "inference" || job.Job.State != "succeeded" {
+		t.Fatalf("inference job: %+v (%v)", job, err)
+	}
+	var local struct{ Text string }
+	runJSON(t, &local, "model", "run", modelFile, "--prompt", "In the beginning", "--max-tokens", "16")
+	if jobOut.Text != local.Text || jobOut.CompletionTokens != 16 || jobOut.Runtime != "mycel-rt/1" {
+		t.Fatalf("the inference job answered %+v; locally %q", jobOut, local.Text)
+	}
+
+	// An inference requested by a transaction, its answer written into
+	// chain state and announced by an event.
+	var onChain struct {
+		Job struct {
+			ID     string
+			State  string
+			Result []byte
+		}
+	}
+	runJSON(t, &onChain, "job", "submit", "--home", home, "--model", types.Hash(sha256.Sum256(models.KJV())).String(),
+		"--prompt", "In the beginning", "--max-tokens", "16", "--on-chain", "--max-price", "1myc", "--from", "alice", "--wait")
+	var stateOut struct{ Text string }
+	if err := json.Unmarshal(onChain.Job.Result, &stateOut); err != nil || stateOut.Text != local.Text || onChain.Job.State != "succeeded" {
+		t.Fatalf("on-chain result %q (%v), state %s; want the text %q", onChain.Job.Result, err, onChain.Job.State, local.Text)
+	}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/tx_search?query=%s", rpc, url.QueryEscape(`"job_result.id='`+onChain.Job.ID+`'"`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var search struct {
+		Result struct {
+			Txs []struct {
+				TxResult struct {
+					Events []struct {
+						Type       string
+						Attributes []struct{ Key, Value string }
+					}
+				} `json:"tx_result"`
+			}
+		}
+	}
+	err = json.NewDecoder(resp.Body).Decode(&search)
+	resp.Body.Close()
+	found := false
+	for _, tx := range search.Result.Txs {
+		for _, ev := range tx.TxResult.Events {
+			for _, a := range ev.Attributes {
+				if ev.Type == "job_result" && a.Key == "result" && a.Value == base64.StdEncoding.EncodeToString(onChain.Job.Result) {
+					found = true
+				}
+			}
+		}
+	}
+	if err != nil || !found {
+		t.Fatalf("no job_result event with the result for job %s: %+v (%v)", onChain.Job.ID, search, err)
 	}
 
 	// The receipt verifies by re-execution; tampered, it does not.

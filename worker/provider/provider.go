@@ -340,12 +340,14 @@ func (p *Provider) execute(ctx context.Context, j *compute.Job) (*jobState, erro
 		}
 		return fail(truncate("program_unavailable: "+err.Error(), compute.MaxFailureLen))
 	}
-	input, err := p.cfg.Client.GetBlob(ctx, j.Input)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+	input := j.Inline
+	if len(input) == 0 {
+		if input, err = p.cfg.Client.GetBlob(ctx, j.Input); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return fail(truncate("input_unavailable: "+err.Error(), compute.MaxFailureLen))
 		}
-		return fail(truncate("input_unavailable: "+err.Error(), compute.MaxFailureLen))
 	}
 	mem := max(j.Req.MemoryMB, 64) << 20
 	start := time.Now()
@@ -360,6 +362,9 @@ func (p *Provider) execute(ctx context.Context, j *compute.Job) (*jobState, erro
 		return st, nil
 	}
 	st.Output, st.OutputSize = types.SumHash(out.Output), uint64(len(out.Output))
+	if j.OnChain {
+		st.Result = out.Output
+	}
 	if len(out.Output) > 0 {
 		if _, err := p.cfg.Client.PutBlob(ctx, out.Output, p.cfg.Key); err != nil {
 			return nil, fmt.Errorf("upload the output of job %d: %w", j.ID, err)
@@ -389,7 +394,8 @@ func (p *Provider) commit(ctx context.Context, st *jobState, h int64) {
 }
 
 func (p *Provider) reveal(ctx context.Context, st *jobState, h int64) {
-	m := compute.MsgRevealResult{ID: st.ID, Output: st.Output, OutputSize: st.OutputSize, GasUsed: st.GasUsed, Failure: st.Failure, Salt: st.Salt}
+	m := compute.MsgRevealResult{ID: st.ID, Output: st.Output, OutputSize: st.OutputSize, GasUsed: st.GasUsed, Failure: st.Failure, Salt: st.Salt,
+		Result: st.Result}
 	if p.send(ctx, compute.KindRevealResult, m.Encode(), "reveal", st.ID) == nil {
 		p.log.Info("result revealed", "job", st.ID, "output", st.Output, "gas_used", st.GasUsed)
 	}

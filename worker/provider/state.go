@@ -29,6 +29,9 @@ type jobState struct {
 	OutputSize uint64     `json:"output_size"`
 	GasUsed    uint64     `json:"gas_used"`
 	Failure    string     `json:"failure,omitempty"`
+	// Result is the output itself, kept for the reveal of a job that
+	// asked for its result on chain.
+	Result []byte `json:"result,omitempty"`
 	// SentAt is the height at which the last transaction for this job was
 	// sent, so it is not sent again every block.
 	SentAt int64 `json:"sent_at"`
