@@ -125,7 +125,7 @@ func (t *Trainer) WriteModel(w io.Writer, name string, typ gguf.Type, extra []gg
 		if ten.Rows == 1 || (typ == gguf.Q8_0 && ten.Cols%32 != 0) {
 			tt = gguf.F32
 		}
-		ts = append(ts, gguf.WriteTensor{Name: ten.Name, Dims: dims(ten), Type: tt, Data: encode(x, tt)})
+		ts = append(ts, gguf.WriteTensor{Name: ten.Name, Dims: dims(ten), Type: tt, Data: gguf.Encode(x, tt)})
 	}
 	return gguf.Write(w, kv, ts)
 }
@@ -146,24 +146,6 @@ func dims(t tensor) []uint64 {
 		return []uint64{uint64(t.Cols)}
 	}
 	return []uint64{uint64(t.Cols), uint64(t.Rows)}
-}
-
-func encode(x []float32, t gguf.Type) []byte {
-	switch t {
-	case gguf.F16:
-		b := make([]byte, 2*len(x))
-		for i, v := range x {
-			binary.LittleEndian.PutUint16(b[2*i:], gguf.F32ToF16(v))
-		}
-		return b
-	case gguf.Q8_0:
-		return gguf.QuantizeQ8_0(x)
-	}
-	b := make([]byte, 4*len(x))
-	for i, v := range x {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
-	}
-	return b
 }
 
 // DataHash identifies a token stream, so a checkpoint refuses to resume
@@ -213,7 +195,7 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 	}{{"", t.net.w}, {"adam_m.", t.opt.m}, {"adam_v.", t.opt.v}} {
 		for _, ten := range t.net.ts {
 			ts = append(ts, gguf.WriteTensor{Name: part.prefix + ten.Name, Dims: dims(ten), Type: gguf.F32,
-				Data: encode(part.flat[ten.Off:ten.Off+ten.size()], gguf.F32)})
+				Data: gguf.Encode(part.flat[ten.Off:ten.Off+ten.size()], gguf.F32)})
 		}
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".checkpoint-*")

@@ -118,7 +118,9 @@ func FuzzRegisterProvider(f *testing.F) {
 
 func FuzzSubmitJob(f *testing.F) {
 	fuzz(f, keeper.HandleSubmitJob, compute.MsgSubmitJob{Kind: compute.KindWasm, Program: types.SumHash([]byte("p")),
-		MaxPrice: types.MYC(1), GasLimit: 1e6}.Encode())
+		MaxPrice: types.MYC(1), GasLimit: 1e6}.Encode(),
+		compute.MsgSubmitJob{Kind: compute.KindInference, Program: types.SumHash([]byte("m")),
+			MaxPrice: types.MYC(1), GasLimit: 1e6, Inline: []byte(`{"prompt":"x"}`), OnChain: true}.Encode())
 }
 
 func jobSeeds() [][]byte {
@@ -128,6 +130,7 @@ func jobSeeds() [][]byte {
 		compute.MsgJob{ID: 1}.Encode(),
 		compute.MsgCommitResult{ID: 1, Commitment: c}.Encode(),
 		compute.MsgRevealResult{ID: 1, Output: compute.EmptyHash, Salt: salt}.Encode(),
+		compute.MsgRevealResult{ID: 1, Output: types.SumHash([]byte("r")), OutputSize: 1, Salt: salt, Result: []byte("r")}.Encode(),
 	}
 }
 

@@ -84,3 +84,26 @@ func DequantizeQ8_0(b []byte, out []float32) {
 		}
 	}
 }
+
+// Encode encodes x as tensor data of type t: F32 (little-endian), F16
+// (rounded to nearest even) or Q8_0 (QuantizeQ8_0, len(x) a multiple of
+// 32). Other types panic: a writer picks its type.
+func Encode(x []float32, t Type) []byte {
+	switch t {
+	case F32:
+		b := make([]byte, 4*len(x))
+		for i, v := range x {
+			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+		}
+		return b
+	case F16:
+		b := make([]byte, 2*len(x))
+		for i, v := range x {
+			binary.LittleEndian.PutUint16(b[2*i:], F32ToF16(v))
+		}
+		return b
+	case Q8_0:
+		return QuantizeQ8_0(x)
+	}
+	panic(fmt.Sprintf("gguf: Encode to %s", t))
+}

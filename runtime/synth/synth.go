@@ -4,7 +4,6 @@
 package synth
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -148,14 +147,14 @@ func Write(w io.Writer, s Spec) error {
 			u := float32(int32(rng.Uint32()>>8)-1<<23) * (1.0 / (1 << 23))
 			x[i] = u * scale * 1.7
 		}
-		ts = append(ts, gguf.WriteTensor{Name: name, Dims: []uint64{uint64(cols), uint64(rows)}, Type: s.Type, Data: encode(x, s.Type)})
+		ts = append(ts, gguf.WriteTensor{Name: name, Dims: []uint64{uint64(cols), uint64(rows)}, Type: s.Type, Data: gguf.Encode(x, s.Type)})
 	}
 	vec := func(name string, n int) {
 		x := make([]float32, n)
 		for i := range x {
 			x[i] = 0.8 + float32(float32(rng.Uint32()>>8)*(0.4/(1<<24)))
 		}
-		ts = append(ts, gguf.WriteTensor{Name: name, Dims: []uint64{uint64(n)}, Type: gguf.F32, Data: encode(x, gguf.F32)})
+		ts = append(ts, gguf.WriteTensor{Name: name, Dims: []uint64{uint64(n)}, Type: gguf.F32, Data: gguf.Encode(x, gguf.F32)})
 	}
 	mat("token_embd.weight", s.Vocab, s.Dim)
 	for i := 0; i < s.Layers; i++ {
@@ -175,23 +174,4 @@ func Write(w io.Writer, s Spec) error {
 		mat("output.weight", s.Vocab, s.Dim)
 	}
 	return gguf.Write(w, kv, ts)
-}
-
-func encode(x []float32, t gguf.Type) []byte {
-	switch t {
-	case gguf.F16:
-		b := make([]byte, 2*len(x))
-		for i, v := range x {
-			binary.LittleEndian.PutUint16(b[2*i:], gguf.F32ToF16(v))
-		}
-		return b
-	case gguf.Q8_0:
-		return gguf.QuantizeQ8_0(x)
-	default:
-		b := make([]byte, 4*len(x))
-		for i, v := range x {
-			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
-		}
-		return b
-	}
 }
