@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +56,9 @@ func SignServe(h http.Header, key ed25519.PrivateKey, method, path string, expir
 // PullRequest is the body of POST /v1/serve/pull.
 type PullRequest struct {
 	Models []inference.ModelInfo `json:"models"`
+	// PublicURL, if set, is where the provider serves POST
+	// {PublicURL}/v1/serve/run: the node then posts tasks straight there.
+	PublicURL string `json:"public_url,omitempty"`
 	// WaitSeconds is how long to hold the poll open (at most 30).
 	WaitSeconds int `json:"wait_seconds"`
 }
@@ -119,8 +123,14 @@ func (s *server) pull(w http.ResponseWriter, r *http.Request) error {
 			return badRequest("model %q: an id of 1 to 128 bytes and a positive context length", m.ID)
 		}
 	}
+	if req.PublicURL != "" {
+		u, err := url.Parse(req.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return badRequest("public_url %q: an http(s) URL such as https://provider.example:8845", req.PublicURL)
+		}
+	}
 	wait := min(time.Duration(max(req.WaitSeconds, 1))*time.Second, maxPullWait)
-	t := s.Hub.wait(r.Context(), addr, req.Models, wait)
+	t := s.Hub.wait(r.Context(), addr, req.Models, strings.TrimRight(req.PublicURL, "/"), wait)
 	if t == nil {
 		w.WriteHeader(http.StatusNoContent)
 		return nil

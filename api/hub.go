@@ -1,10 +1,15 @@
 package api
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -28,6 +33,7 @@ type Hub struct {
 	arrived chan struct{}
 	next    int // round-robin position
 	now     func() time.Time
+	client  *http.Client // for providers' public endpoints
 	// firstSeen is when a model file was first announced: its "created"
 	// in GET /v1/models.
 	firstSeen map[types.Hash]time.Time
@@ -35,11 +41,12 @@ type Hub struct {
 
 // served is one provider's announcement and its waiting polls.
 type served struct {
-	addr     types.Address
-	models   []inference.ModelInfo
-	idle     int // polls waiting
-	ch       chan *task
-	lastSeen time.Time
+	addr      types.Address
+	publicURL string // where tasks go straight to the provider, if set
+	models    []inference.ModelInfo
+	idle      int // polls waiting
+	ch        chan *task
+	lastSeen  time.Time
 }
 
 // task is a request in flight.
@@ -58,6 +65,7 @@ const Liveness = 60 * time.Second
 // NewHub returns an empty hub.
 func NewHub() *Hub {
 	return &Hub{providers: map[types.Address]*served{}, tasks: map[string]*task{}, arrived: make(chan struct{}), now: time.Now,
+		client:    &http.Client{},
 		firstSeen: map[types.Hash]time.Time{}}
 }
 
@@ -69,14 +77,14 @@ var (
 
 // wait is a provider's poll: it announces models and waits up to d for a
 // task. It returns nil when none came.
-func (h *Hub) wait(ctx context.Context, addr types.Address, models []inference.ModelInfo, d time.Duration) *task {
+func (h *Hub) wait(ctx context.Context, addr types.Address, models []inference.ModelInfo, publicURL string, d time.Duration) *task {
 	h.mu.Lock()
 	p := h.providers[addr]
 	if p == nil {
 		p = &served{addr: addr, ch: make(chan *task)}
 		h.providers[addr] = p
 	}
-	p.models, p.lastSeen = models, h.now()
+	p.models, p.lastSeen, p.publicURL = models, h.now(), publicURL
 	for _, m := range models {
 		if _, ok := h.firstSeen[m.Hash]; !ok {
 			h.firstSeen[m.Hash] = p.lastSeen
@@ -163,6 +171,15 @@ func (h *Hub) dispatch(ctx context.Context, req inference.Request, stream bool, 
 		}
 		for i := range cands {
 			p := cands[(h.next+i)%len(cands)]
+			if p.publicURL != "" {
+				// Straight to the provider's own endpoint: no poll needed.
+				h.next++
+				t.provider, t.claimed = p.addr, true
+				h.tasks[t.ID] = t
+				h.mu.Unlock()
+				go h.direct(t, p.publicURL)
+				return t, nil
+			}
 			if p.idle == 0 {
 				continue
 			}
@@ -268,3 +285,50 @@ func (h *Hub) resolve(name string) (ServedModel, error) {
 }
 
 var errAmbiguous = errors.New("several model files have this name: name one by its sha256")
+
+// direct posts a task to a provider's public endpoint and relays the
+// events it streams back, as the answer route does for polled tasks.
+func (h *Hub) direct(t *task, publicURL string) {
+	fail := func(msg string) {
+		select {
+		case t.events <- inference.Event{Error: &inference.Error{Status: 502, Type: inference.TypeServer,
+			Message: fmt.Sprintf("provider %s at %s: %s", t.provider, publicURL, msg)}}:
+		case <-t.ctx.Done():
+		}
+	}
+	body, _ := json.Marshal(t.Task)
+	req, err := http.NewRequestWithContext(t.ctx, http.MethodPost, publicURL+"/v1/serve/run", bytes.NewReader(body))
+	if err != nil {
+		fail(err.Error())
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := h.client.Do(req)
+	if err != nil {
+		fail("unreachable: " + err.Error())
+		return
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fail("answered " + resp.Status)
+		return
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		var ev inference.Event
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			fail("a malformed event")
+			return
+		}
+		select {
+		case t.events <- ev:
+		case <-t.ctx.Done():
+			return
+		}
+		if ev.Final != nil || ev.Error != nil {
+			return
+		}
+	}
+	fail("the answer ended early")
+}

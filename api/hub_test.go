@@ -2,7 +2,10 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -15,9 +18,9 @@ func servedModel(id string, b byte) inference.ModelInfo {
 }
 
 // poll runs a provider's poll in the background and returns what it got.
-func poll(h *Hub, addr types.Address, ms []inference.ModelInfo, d time.Duration) chan *task {
+func poll(h *Hub, addr types.Address, ms []inference.ModelInfo, publicURL string, d time.Duration) chan *task {
 	out := make(chan *task, 1)
-	go func() { out <- h.wait(context.Background(), addr, ms, d) }()
+	go func() { out <- h.wait(context.Background(), addr, ms, publicURL, d) }()
 	return out
 }
 
@@ -45,8 +48,8 @@ func TestHubDispatch(t *testing.T) {
 	if _, err := h.dispatch(ctx, inference.Request{Model: kjv.Hash}, false, time.Second); !errors.Is(err, errNoProvider) {
 		t.Fatalf("no provider: %v", err)
 	}
-	pa := poll(h, a, []inference.ModelInfo{kjv}, time.Minute)
-	pb := poll(h, b, []inference.ModelInfo{kjv, other}, time.Minute)
+	pa := poll(h, a, []inference.ModelInfo{kjv}, "", time.Minute)
+	pb := poll(h, b, []inference.ModelInfo{kjv, other}, "", time.Minute)
 	waitIdle(t, h, a, 1)
 	waitIdle(t, h, b, 1)
 	if got := h.Models(); len(got) != 2 || got[0].ID != "kjv" || got[0].Providers != 2 || got[1].Providers != 1 {
@@ -90,7 +93,7 @@ func TestHubDispatch(t *testing.T) {
 		done <- tk
 	}()
 	time.Sleep(20 * time.Millisecond)
-	pb = poll(h, b, []inference.ModelInfo{kjv, other}, time.Minute)
+	pb = poll(h, b, []inference.ModelInfo{kjv, other}, "", time.Minute)
 	if tk := <-pb; tk == nil || tk.provider != b || (<-done).ID != tk.ID {
 		t.Fatal("the waiting request did not reach the provider's next poll")
 	}
@@ -103,7 +106,7 @@ func TestHubDispatch(t *testing.T) {
 func TestHubPollTimesOut(t *testing.T) {
 	h := NewHub()
 	a := types.Address{1}
-	if tk := <-poll(h, a, []inference.ModelInfo{servedModel("kjv", 1)}, 20*time.Millisecond); tk != nil {
+	if tk := <-poll(h, a, []inference.ModelInfo{servedModel("kjv", 1)}, "", 20*time.Millisecond); tk != nil {
 		t.Fatalf("an idle poll returned a task: %+v", tk)
 	}
 	h.mu.Lock()
@@ -125,8 +128,8 @@ func TestHubPollTimesOut(t *testing.T) {
 func TestHubResolve(t *testing.T) {
 	h := NewHub()
 	a, b := types.Address{1}, types.Address{2}
-	poll(h, a, []inference.ModelInfo{servedModel("kjv", 1)}, time.Minute)
-	poll(h, b, []inference.ModelInfo{servedModel("kjv", 2)}, time.Minute)
+	poll(h, a, []inference.ModelInfo{servedModel("kjv", 1)}, "", time.Minute)
+	poll(h, b, []inference.ModelInfo{servedModel("kjv", 2)}, "", time.Minute)
 	waitIdle(t, h, a, 1)
 	waitIdle(t, h, b, 1)
 	if _, err := h.resolve("kjv"); !errors.Is(err, errAmbiguous) {
@@ -138,5 +141,47 @@ func TestHubResolve(t *testing.T) {
 	}
 	if _, err := h.resolve("nope"); !errors.Is(err, errNoProvider) {
 		t.Fatalf("unknown: %v", err)
+	}
+}
+
+// A provider with a public address gets its tasks posted straight to it,
+// with no poll waiting, and its streamed events reach the requester; one
+// whose endpoint fails gives the requester a 502 event, not a hang.
+func TestHubDirect(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var task inference.Task
+		if r.URL.Path != "/v1/serve/run" || json.NewDecoder(r.Body).Decode(&task) != nil {
+			http.Error(w, "bad", 400)
+			return
+		}
+		enc := json.NewEncoder(w)
+		enc.Encode(inference.Event{Text: "amen"})
+		enc.Encode(inference.Event{Final: &inference.Final{Finish: "stop"}})
+	}))
+	defer srv.Close()
+	h := NewHub()
+	a := types.Address{7}
+	poll(h, a, []inference.ModelInfo{servedModel("kjv", 1)}, srv.URL, 20*time.Millisecond)
+	time.Sleep(50 * time.Millisecond) // the poll has ended: nothing waits
+	tk, err := h.dispatch(context.Background(), inference.Request{Model: types.Hash{1}}, false, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := <-tk.events; ev.Text != "amen" || tk.provider != a {
+		t.Fatalf("first event %+v from %s", ev, tk.provider)
+	}
+	if ev := <-tk.events; ev.Final == nil {
+		t.Fatalf("second event %+v", ev)
+	}
+
+	b := types.Address{8}
+	poll(h, b, []inference.ModelInfo{servedModel("other", 2)}, "http://127.0.0.1:1", 20*time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	tk, err = h.dispatch(context.Background(), inference.Request{Model: types.Hash{2}}, false, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := <-tk.events; ev.Error == nil || ev.Error.Status != 502 {
+		t.Fatalf("unreachable provider: %+v", ev)
 	}
 }

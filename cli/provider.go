@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -124,7 +127,7 @@ func (e *env) providerCmd() *cobra.Command {
 
 	var runf providerFlags
 	var serveModels, openaiModels []string
-	var openaiURL string
+	var openaiURL, listen, publicURL string
 	var serveSlots int
 	run := &cobra.Command{
 		Use:   "run --from KEY [--node URL]",
@@ -191,6 +194,23 @@ built-in deterministic runtime, signing a receipt for every answer.`,
 			if len(engines) > 0 {
 				cfg.Engine, cfg.ServeSlots = engines, serveSlots
 			}
+			if listen != "" {
+				if cfg.Engine == nil {
+					return fmt.Errorf("--listen serves models: give --serve-model or --openai-url too")
+				}
+				ln, err := net.Listen("tcp", listen)
+				if err != nil {
+					return fmt.Errorf("--listen: %w", err)
+				}
+				cfg.PublicURL = publicURL
+				if cfg.PublicURL == "" {
+					cfg.PublicURL = "http://" + ln.Addr().String()
+				}
+				srv := &http.Server{Handler: provider.DirectHandler(cfg.Key, cfg.Engine), ReadHeaderTimeout: 10 * time.Second}
+				go srv.Serve(ln)
+				defer srv.Close()
+				e.progress("answering inference requests straight at %s (announced as %s)", ln.Addr(), cfg.PublicURL)
+			}
 			p, err := provider.New(cfg)
 			if err != nil {
 				return err
@@ -204,6 +224,8 @@ built-in deterministic runtime, signing a receipt for every answer.`,
 	run.Flags().StringArrayVar(&serveModels, "serve-model", nil, "serve this GGUF model through the gateway: FILE, or the SHA256 of a registered model (fetched from the node), optionally =ID (repeatable)")
 	run.Flags().StringVar(&openaiURL, "openai-url", "", "also serve models of this OpenAI-compatible engine (vLLM, llama.cpp server, Ollama, a mycel gateway), such as http://127.0.0.1:8000/v1; its API key, if any, from $MYCEL_OPENAI_API_KEY")
 	run.Flags().StringArrayVar(&openaiModels, "openai-model", nil, "a model of --openai-url to serve, as NAME or NAME=ID (repeatable)")
+	run.Flags().StringVar(&listen, "listen", "", "with a public address: answer the node's inference requests straight on this address (host:port), not through long polls")
+	run.Flags().StringVar(&publicURL, "public-url", "", "the URL nodes reach --listen at (default http://LISTEN)")
 	run.Flags().IntVar(&serveSlots, "serve-slots", 0, "inference requests answered at once (default: the job slots)")
 
 	list := &cobra.Command{

@@ -44,8 +44,10 @@ func decodeError(resp *http.Response) error {
 
 // Pull is a provider's long poll for inference work: it announces the
 // models it serves and waits up to wait for a task (nil when none came).
-func (c *Client) Pull(ctx context.Context, key ed25519.PrivateKey, models []inference.ModelInfo, wait time.Duration) (*inference.Task, error) {
-	body, err := json.Marshal(api.PullRequest{Models: models, WaitSeconds: int(wait / time.Second)})
+// publicURL, if not empty, is where the node may post tasks straight to
+// the provider (POST publicURL/v1/serve/run) instead of through a poll.
+func (c *Client) Pull(ctx context.Context, key ed25519.PrivateKey, models []inference.ModelInfo, publicURL string, wait time.Duration) (*inference.Task, error) {
+	body, err := json.Marshal(api.PullRequest{Models: models, PublicURL: publicURL, WaitSeconds: int(wait / time.Second)})
 	if err != nil {
 		return nil, err
 	}

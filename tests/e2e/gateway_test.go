@@ -186,9 +186,11 @@ func TestGatewayOpenAI(t *testing.T) {
 	run(t, false, "keys", "add", "prov2", "--home", home)
 	run(t, false, "--home", home, "tx", "send", "prov2", "100myc", "--from", "bob")
 	// It names the model by its registered hash and fetches the file from
-	// the node's blob store.
+	// the node's blob store, and it has a "public" address: the node posts
+	// its requests straight there, where the built-in provider's come
+	// through its long polls.
 	start(t, "provider", "run", "--home", home, "--from", "prov2", "--slots", "1",
-		"--serve-model", types.Hash(sha256.Sum256(models.KJV())).String()+"="+models.KJVName)
+		"--serve-model", types.Hash(sha256.Sum256(models.KJV())).String()+"="+models.KJVName, "--listen", "127.0.0.1:0")
 	providers := map[types.Address]bool{}
 	for i := 0; i < 40 && len(providers) < 2; i++ {
 		again, err := oc.Chat.Completions.New(ctx, params)

@@ -45,6 +45,9 @@ type Config struct {
 	// (default Slots).
 	Engine     Engine
 	ServeSlots int
+	// PublicURL is where this provider serves DirectHandler, if it has a
+	// public address: the node then posts requests straight to it.
+	PublicURL string
 }
 
 // Provider is a running provider daemon.
@@ -114,7 +117,7 @@ func (p *Provider) Run(ctx context.Context) error {
 		}
 		var serving sync.WaitGroup
 		defer serving.Wait()
-		serving.Go(func() { Serve(ctx, p.cfg.Client, p.cfg.Key, p.cfg.Engine, slots, p.log) })
+		serving.Go(func() { Serve(ctx, p.cfg.Client, p.cfg.Key, p.cfg.Engine, slots, p.cfg.PublicURL, p.log) })
 		for _, m := range p.cfg.Engine.Models() {
 			p.log.Info("serving model", "id", m.ID, "sha256", m.Hash, "engine", m.Engine)
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -56,18 +57,20 @@ func (es Engines) Run(ctx context.Context, req inference.Request, emit func(infe
 // Serve holds slots long polls open to the node and answers the
 // inference requests they bring with engine, signing each receipt with
 // key, until ctx ends.
-func Serve(ctx context.Context, c *client.Client, key ed25519.PrivateKey, engine Engine, slots int, log *slog.Logger) {
+// publicURL, if set, is announced so the node posts tasks straight to the
+// provider's DirectHandler there.
+func Serve(ctx context.Context, c *client.Client, key ed25519.PrivateKey, engine Engine, slots int, publicURL string, log *slog.Logger) {
 	var wg sync.WaitGroup
 	for range max(slots, 1) {
-		wg.Go(func() { serveLoop(ctx, c, key, engine, log) })
+		wg.Go(func() { serveLoop(ctx, c, key, engine, publicURL, log) })
 	}
 	wg.Wait()
 }
 
-func serveLoop(ctx context.Context, c *client.Client, key ed25519.PrivateKey, engine Engine, log *slog.Logger) {
+func serveLoop(ctx context.Context, c *client.Client, key ed25519.PrivateKey, engine Engine, publicURL string, log *slog.Logger) {
 	backoff := time.Second
 	for ctx.Err() == nil {
-		t, err := c.Pull(ctx, key, engine.Models(), 25*time.Second)
+		t, err := c.Pull(ctx, key, engine.Models(), publicURL, 25*time.Second)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -99,35 +102,81 @@ func answer(ctx context.Context, c *client.Client, key ed25519.PrivateKey, engin
 	pr, pw := io.Pipe()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go func() {
-		var w io.Writer = pw
-		if !t.Stream {
-			bw := bufio.NewWriterSize(pw, 64<<10)
-			defer bw.Flush()
-			w = bw
-		}
-		enc := json.NewEncoder(w)
-		final, err := engine.Run(runCtx, t.Request, func(ev inference.Event) error { return enc.Encode(ev) })
-		var last inference.Event
-		if err != nil {
-			var ie *inference.Error
-			if !errors.As(err, &ie) {
-				ie = &inference.Error{Status: 500, Type: inference.TypeServer, Message: err.Error()}
-			}
-			last.Error = ie
-		} else {
-			final.Receipt.Sign(key)
-			last.Final = &final
-		}
-		err = enc.Encode(last)
-		if bw, ok := w.(*bufio.Writer); ok && err == nil {
-			err = bw.Flush()
-		}
-		pw.CloseWithError(err)
-	}()
+	go func() { pw.CloseWithError(runTask(runCtx, key, engine, t, pw, nil)) }()
 	err := c.Answer(ctx, key, t.ID, pr)
 	// If the node stopped reading (the client went away), stop generating.
 	cancel()
 	pr.CloseWithError(io.ErrClosedPipe)
 	return err
+}
+
+// runTask runs t on engine and writes its events to w as
+// newline-delimited JSON, the last one final (with the signed receipt) or
+// an error. A streamed task's events go out one by one (flush, if set,
+// after each); otherwise they are buffered into one write.
+func runTask(ctx context.Context, key ed25519.PrivateKey, engine Engine, t *inference.Task, w io.Writer, flush func()) error {
+	out := w
+	var bw *bufio.Writer
+	if !t.Stream {
+		bw = bufio.NewWriterSize(w, 64<<10)
+		out = bw
+	}
+	enc := json.NewEncoder(out)
+	final, err := engine.Run(ctx, t.Request, func(ev inference.Event) error {
+		if err := enc.Encode(ev); err != nil {
+			return err
+		}
+		if flush != nil && bw == nil {
+			flush()
+		}
+		return nil
+	})
+	var last inference.Event
+	if err != nil {
+		var ie *inference.Error
+		if !errors.As(err, &ie) {
+			ie = &inference.Error{Status: 500, Type: inference.TypeServer, Message: err.Error()}
+		}
+		last.Error = ie
+	} else {
+		final.Receipt.Sign(key)
+		last.Final = &final
+	}
+	if err := enc.Encode(last); err != nil {
+		return err
+	}
+	if bw != nil {
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+	}
+	if flush != nil {
+		flush()
+	}
+	return nil
+}
+
+// DirectHandler serves POST /v1/serve/run on a provider with a public
+// address: a node posts a task (inference.Task as JSON) and reads the
+// answer's events as newline-delimited JSON, with no long poll between.
+// Any node may call it: what it costs the provider is what the same task
+// through a poll would.
+func DirectHandler(key ed25519.PrivateKey, engine Engine) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/serve/run", func(w http.ResponseWriter, r *http.Request) {
+		var t inference.Task
+		if err := json.NewDecoder(io.LimitReader(r.Body, 4<<20)).Decode(&t); err != nil {
+			http.Error(w, "a task as JSON: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		f, _ := w.(http.Flusher)
+		flush := func() {
+			if f != nil {
+				f.Flush()
+			}
+		}
+		_ = runTask(r.Context(), key, engine, &t, w, flush)
+	})
+	return mux
 }
