@@ -30,7 +30,13 @@ func (c *Client) serveRequest(ctx context.Context, key ed25519.PrivateKey, path 
 	return resp, nil
 }
 
-var streamClient = &http.Client{}
+// streamClient keeps enough idle connections for every poll and answer of
+// a provider's slots: with Go's default of two per host, answers would
+// dial a new connection each time.
+var streamClient = &http.Client{Transport: &http.Transport{
+	Proxy: http.ProxyFromEnvironment, MaxIdleConns: 256, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second,
+	ForceAttemptHTTP2: true,
+}}
 
 // decodeError turns an error response into an *Error.
 func decodeError(resp *http.Response) error {

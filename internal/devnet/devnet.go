@@ -73,8 +73,10 @@ type Network struct {
 	Created bool
 	// Provider is the built-in provider's account, when it runs.
 	Provider types.Address
-	// Model is the model the built-in provider serves (models.KJV).
-	Model inference.ModelInfo
+	// Model is the model the built-in provider serves (models.KJV), on
+	// Engine.
+	Model  inference.ModelInfo
+	Engine *rtexec.Engine
 
 	stopWorkers context.CancelFunc
 	workers     sync.WaitGroup
@@ -190,7 +192,7 @@ func (n *Network) startProvider(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("built-in provider: load %s: %w", models.KJVName, err)
 	}
-	n.Model = info
+	n.Model, n.Engine = info, engine
 	p, err := provider.New(provider.Config{
 		Client: client.New(n.Nodes[0].APIURL()), Key: key.Private, Profile: profile, Price: o.ProviderPrice,
 		Tier: compute.TierConsumer, Region: "devnet", Slots: max(int(profile.Cores)/2, 1),

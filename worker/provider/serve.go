@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -122,15 +123,29 @@ func runTask(ctx context.Context, key ed25519.PrivateKey, engine Engine, t *infe
 		out = bw
 	}
 	enc := json.NewEncoder(out)
+	// A task nobody streams gets its text in one event: fewer lines for the
+	// node to parse and relay.
+	var whole inference.Event
+	var text strings.Builder
 	final, err := engine.Run(ctx, t.Request, func(ev inference.Event) error {
+		if !t.Stream {
+			text.WriteString(ev.Text)
+			whole.Tokens = append(whole.Tokens, ev.Tokens...)
+			return nil
+		}
 		if err := enc.Encode(ev); err != nil {
 			return err
 		}
-		if flush != nil && bw == nil {
+		if flush != nil {
 			flush()
 		}
 		return nil
 	})
+	if whole.Text = text.String(); whole.Text != "" || len(whole.Tokens) > 0 {
+		if err := enc.Encode(whole); err != nil {
+			return err
+		}
+	}
 	var last inference.Event
 	if err != nil {
 		var ie *inference.Error
