@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -49,6 +50,19 @@ Build with GOEXPERIMENT=simd for the fast matrix kernels (about 10x faster).`,
 			}
 			if threads <= 0 {
 				threads = runtime.NumCPU()
+			}
+			// Find out now, not after an hour of training, that the
+			// output and the checkpoint cannot be written.
+			for _, dir := range []string{filepath.Dir(out), filepath.Dir(ckpt)} {
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					return fmt.Errorf("output directory: %w", err)
+				}
+				probe, err := os.CreateTemp(dir, ".mycel-write-check-*")
+				if err != nil {
+					return fmt.Errorf("cannot write in %s: %w", dir, err)
+				}
+				probe.Close()
+				os.Remove(probe.Name())
 			}
 			text, err := os.ReadFile(corpus)
 			if err != nil {

@@ -24,32 +24,42 @@ const SIMDBuild = simdBuild
 // SIMD runs the tests matching pattern of the current package in the
 // GOEXPERIMENT=simd build. The first run compiles the standard library
 // for the experiment (about a minute); later ones take seconds.
+//
+// The only ways it does not run are by design, not gaps: inside the simd
+// build it launches (which would otherwise launch itself again), on a
+// machine that has no simd build (not amd64), and with -short, which asks
+// to leave out the rebuild. CI runs the default build on amd64 without
+// -short, so there it always runs.
 func SIMD(t *testing.T, pattern string) {
 	t.Helper()
 	if SIMDBuild {
-		t.Skip("this is the simd build: the test itself covers it")
+		t.Skip("this binary is the simd build that the default build's run of this test launched")
 	}
 	if runtime.GOARCH != "amd64" {
-		t.Skip("simd/archsimd is amd64 only")
+		t.Skip("simd/archsimd exists only on amd64")
 	}
 	if testing.Short() {
-		t.Skip("builds the package again")
+		t.Skip("-short leaves out rebuilding the package with GOEXPERIMENT=simd")
 	}
 	run(t, "GOEXPERIMENT=simd", Build(t, "amd64", true), pattern)
 }
 
 // Arm64 cross-compiles the current package's tests for arm64 and runs
 // those matching pattern under qemu-aarch64-static.
+//
+// As with SIMD, it stands down only by design: on arm64 itself (where the
+// package's tests already run natively), inside the simd build (the
+// default build's run already launched the arm64 one), and with -short.
 func Arm64(t *testing.T, pattern string) {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("cross-compiles the package")
+		t.Skip("-short leaves out cross-compiling the package for arm64")
 	}
 	if runtime.GOARCH == "arm64" {
-		t.Skip("this is arm64: the test itself covers it")
+		t.Skip("this binary runs on arm64: the package's tests are the arm64 check")
 	}
 	if SIMDBuild {
-		t.Skip("the default build's run covers arm64")
+		t.Skip("the default build's run of this test launches the arm64 build")
 	}
 	qemu, err := exec.LookPath("qemu-aarch64-static")
 	if err != nil {
