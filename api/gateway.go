@@ -360,16 +360,33 @@ func usageOf(f *inference.Final) inference.Usage {
 	return inference.Usage{PromptTokens: f.PromptTokens, CompletionTokens: f.CompletionTokens, TotalTokens: f.PromptTokens + f.CompletionTokens}
 }
 
+// openAIRequest is a chat or completion request.
+type openAIRequest interface {
+	Target() (model string, stream bool)
+	Normalize(model types.Hash, draw func() uint64) (inference.Request, *inference.Error)
+}
+
+// begin decodes req from the body and starts it; when it cannot, it has
+// written the error and returns false.
+func (s *server) begin(w http.ResponseWriter, r *http.Request, req openAIRequest) (*exchange, inference.Event, bool) {
+	if e := decodeOpenAI(r, req); e != nil {
+		openAIError(w, e)
+		return nil, inference.Event{}, false
+	}
+	model, stream := req.Target()
+	x, first, e := s.start(r.Context(), model, stream, func(h types.Hash) (inference.Request, *inference.Error) { return req.Normalize(h, drawSeed) })
+	if e != nil {
+		openAIError(w, e)
+		return nil, inference.Event{}, false
+	}
+	return x, first, true
+}
+
 // chat is POST /v1/chat/completions.
 func (s *server) chat(w http.ResponseWriter, r *http.Request) {
 	var req inference.ChatRequest
-	if e := decodeOpenAI(r, &req); e != nil {
-		openAIError(w, e)
-		return
-	}
-	x, first, e := s.start(r.Context(), req.Model, req.Stream, func(h types.Hash) (inference.Request, *inference.Error) { return req.Normalize(h, drawSeed) })
-	if e != nil {
-		openAIError(w, e)
+	x, first, ok := s.begin(w, r, &req)
+	if !ok {
 		return
 	}
 	defer x.close()
@@ -423,13 +440,8 @@ func (s *server) chat(w http.ResponseWriter, r *http.Request) {
 // completion is POST /v1/completions.
 func (s *server) completion(w http.ResponseWriter, r *http.Request) {
 	var req inference.CompletionRequest
-	if e := decodeOpenAI(r, &req); e != nil {
-		openAIError(w, e)
-		return
-	}
-	x, first, e := s.start(r.Context(), req.Model, req.Stream, func(h types.Hash) (inference.Request, *inference.Error) { return req.Normalize(h, drawSeed) })
-	if e != nil {
-		openAIError(w, e)
+	x, first, ok := s.begin(w, r, &req)
+	if !ok {
 		return
 	}
 	defer x.close()

@@ -42,7 +42,29 @@ func (f *providerFlags) register(cmd *cobra.Command) {
 
 // config builds a provider configuration: the detected hardware, the
 // benchmark score, the flags.
-func (e *env) providerConfig(ctx context.Context, f *providerFlags, ex *wasm.Executor) (provider.Config, error) {
+// providerConfig builds a provider's configuration from the flags: its
+// key, logger, measured hardware and executors. closeExec releases the
+// WebAssembly executor.
+func (e *env) providerConfig(ctx context.Context, f *providerFlags) (cfg provider.Config, closeExec func(), err error) {
+	log, err := e.logger()
+	if err != nil {
+		return cfg, nil, err
+	}
+	ex, err := wasm.New(ctx, wasm.Options{})
+	if err != nil {
+		return cfg, nil, err
+	}
+	defer func() {
+		if err != nil {
+			ex.Close(context.Background())
+		}
+	}()
+	cfg, err = e.providerSettings(ctx, f, ex)
+	cfg.Logger = log
+	return cfg, func() { ex.Close(context.Background()) }, err
+}
+
+func (e *env) providerSettings(ctx context.Context, f *providerFlags, ex *wasm.Executor) (provider.Config, error) {
 	key, err := e.signer()
 	if err != nil {
 		return provider.Config{}, err
@@ -94,20 +116,11 @@ func (e *env) providerCmd() *cobra.Command {
 		Short: "Detect the hardware, measure it, and register it with a price and a stake",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			log, err := e.logger()
+			cfg, closeExec, err := e.providerConfig(cmd.Context(), &rf)
 			if err != nil {
 				return err
 			}
-			ex, err := wasm.New(cmd.Context(), wasm.Options{})
-			if err != nil {
-				return err
-			}
-			defer ex.Close(context.Background())
-			cfg, err := e.providerConfig(cmd.Context(), &rf, ex)
-			if err != nil {
-				return err
-			}
-			cfg.Logger = log
+			defer closeExec()
 			p, err := provider.New(cfg)
 			if err != nil {
 				return err
@@ -142,20 +155,11 @@ through the node's OpenAI-compatible gateway (/v1/chat/completions), with the
 built-in deterministic runtime, signing a receipt for every answer.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			log, err := e.logger()
+			cfg, closeExec, err := e.providerConfig(cmd.Context(), &runf)
 			if err != nil {
 				return err
 			}
-			ex, err := wasm.New(cmd.Context(), wasm.Options{})
-			if err != nil {
-				return err
-			}
-			defer ex.Close(context.Background())
-			cfg, err := e.providerConfig(cmd.Context(), &runf, ex)
-			if err != nil {
-				return err
-			}
-			cfg.Logger = log
+			defer closeExec()
 			var engines provider.Engines
 			if len(serveModels) > 0 {
 				// The engine that runs inference jobs serves the gateway too.

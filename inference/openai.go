@@ -303,6 +303,12 @@ func sampling(r *Request, maxTokens *int, temp, topP *float64, topK, n *int, sto
 	return nil
 }
 
+// Target returns the model the request names and whether it streams.
+func (c *ChatRequest) Target() (string, bool) { return c.Model, c.Stream }
+
+// Target returns the model the request names and whether it streams.
+func (c *CompletionRequest) Target() (string, bool) { return c.Model, c.Stream }
+
 // Normalize turns a chat request for the model file model into the
 // Request a provider runs; draw gives a seed when the client set none.
 func (c *ChatRequest) Normalize(model types.Hash, draw func() uint64) (Request, *Error) {

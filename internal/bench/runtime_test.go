@@ -30,9 +30,7 @@ func BenchmarkRuntime(b *testing.B) {
 // The benchmark's own check, on a tiny model and small shapes: every
 // figure is filled in, the baseline ran, and the JSON has the ratio.
 func TestRuntimeQuick(t *testing.T) {
-	if _, err := exec.Command("/usr/bin/python3", "-c", "import numpy").CombinedOutput(); err != nil {
-		crosstest.NeedTool(t, "/usr/bin/python3 with numpy is not installed (apt-get install -y python3-numpy)")
-	}
+	needNumpy(t)
 	r, err := Runtime(context.Background(), RuntimeOptions{Quick: true, PromptTokens: 8, GenTokens: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -56,5 +54,14 @@ func TestRuntimeQuick(t *testing.T) {
 		if !strings.Contains(string(out), field) {
 			t.Errorf("JSON lacks %s: %s", field, out)
 		}
+	}
+}
+
+// needNumpy skips (or, under MYCEL_REQUIRE_TOOLS, fails) a test of a
+// benchmark whose baseline is numpy's OpenBLAS, where numpy is missing.
+func needNumpy(t *testing.T) {
+	t.Helper()
+	if _, err := exec.Command("/usr/bin/python3", "-c", "import numpy").CombinedOutput(); err != nil {
+		crosstest.NeedTool(t, "/usr/bin/python3 with numpy is not installed (apt-get install -y python3-numpy)")
 	}
 }

@@ -3,11 +3,8 @@ package bench
 import (
 	"context"
 	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
-
-	"github.com/mycelnet/mycel/internal/crosstest"
 )
 
 // BenchmarkTrain runs the training benchmark at full size, as `mycel
@@ -28,9 +25,7 @@ func BenchmarkTrain(b *testing.B) {
 // The benchmark's own check on a tiny model: every figure is filled in,
 // the baseline ran, and the JSON carries them.
 func TestTrainQuick(t *testing.T) {
-	if _, err := exec.Command("/usr/bin/python3", "-c", "import numpy").CombinedOutput(); err != nil {
-		crosstest.NeedTool(t, "/usr/bin/python3 with numpy is not installed (apt-get install -y python3-numpy)")
-	}
+	needNumpy(t)
 	r, err := Train(context.Background(), TrainOptions{Quick: true, Threads: 2})
 	if err != nil {
 		t.Fatal(err)
