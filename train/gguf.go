@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/mycelnet/mycel/runtime/gguf"
+	"github.com/mycelnet/mycel/runtime/llama"
 	"github.com/mycelnet/mycel/runtime/tokenizer"
 )
 
@@ -89,20 +90,9 @@ func vocabOf(f *gguf.File) (Vocab, error) {
 // modelMetadata is the llama.* and general.* metadata of the model.
 func (t *Trainer) modelMetadata(name string) []gguf.KV {
 	c := t.Opts.Config
-	kv := []gguf.KV{
-		{Key: "general.architecture", Value: gguf.Str("llama")},
-		{Key: "general.name", Value: gguf.Str(name)},
-		{Key: "llama.context_length", Value: gguf.Uint32(uint32(c.Context))},
-		{Key: "llama.embedding_length", Value: gguf.Uint32(uint32(c.Dim))},
-		{Key: "llama.block_count", Value: gguf.Uint32(uint32(c.Layers))},
-		{Key: "llama.feed_forward_length", Value: gguf.Uint32(uint32(c.FFN))},
-		{Key: "llama.attention.head_count", Value: gguf.Uint32(uint32(c.Heads))},
-		{Key: "llama.attention.head_count_kv", Value: gguf.Uint32(uint32(c.KVHeads))},
-		{Key: "llama.rope.dimension_count", Value: gguf.Uint32(uint32(c.HeadDim()))},
-		{Key: "llama.rope.freq_base", Value: gguf.Float32(float32(c.RopeBase))},
-		{Key: "llama.attention.layer_norm_rms_epsilon", Value: gguf.Float32(c.Eps)},
-		{Key: "llama.vocab_size", Value: gguf.Uint32(uint32(c.Vocab))},
-	}
+	lc := llama.Config{Vocab: c.Vocab, Dim: c.Dim, Layers: c.Layers, Heads: c.Heads, KVHeads: c.KVHeads, HeadDim: c.HeadDim(),
+		FFN: c.FFN, Context: c.Context, RopeBase: c.RopeBase, Eps: c.Eps}
+	kv := append(lc.Metadata(name), gguf.KV{Key: "llama.vocab_size", Value: gguf.Uint32(uint32(c.Vocab))})
 	return append(kv, t.Tok.metadata()...)
 }
 

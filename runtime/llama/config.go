@@ -114,3 +114,24 @@ func ConfigOf(f *gguf.File) (Config, error) {
 	c.Vocab = int(t.Dims[1])
 	return c, nil
 }
+
+// Metadata returns the metadata ConfigOf reads back, for a model named
+// name: general.architecture and general.name, then the llama.* keys. It
+// is the writer's half of ConfigOf, which the trainer writes through.
+// (runtime/synth keeps its own copy: llama's tests import synth, so synth
+// cannot import llama.)
+func (c Config) Metadata(name string) []gguf.KV {
+	return []gguf.KV{
+		{Key: "general.architecture", Value: gguf.Str("llama")},
+		{Key: "general.name", Value: gguf.Str(name)},
+		{Key: "llama.context_length", Value: gguf.Uint32(uint32(c.Context))},
+		{Key: "llama.embedding_length", Value: gguf.Uint32(uint32(c.Dim))},
+		{Key: "llama.block_count", Value: gguf.Uint32(uint32(c.Layers))},
+		{Key: "llama.feed_forward_length", Value: gguf.Uint32(uint32(c.FFN))},
+		{Key: "llama.attention.head_count", Value: gguf.Uint32(uint32(c.Heads))},
+		{Key: "llama.attention.head_count_kv", Value: gguf.Uint32(uint32(c.KVHeads))},
+		{Key: "llama.rope.dimension_count", Value: gguf.Uint32(uint32(c.HeadDim))},
+		{Key: "llama.rope.freq_base", Value: gguf.Float32(float32(c.RopeBase))},
+		{Key: "llama.attention.layer_norm_rms_epsilon", Value: gguf.Float32(c.Eps)},
+	}
+}
