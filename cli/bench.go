@@ -234,7 +234,7 @@ The ratio is direct over gateway (1 means the gateway adds nothing).`,
 			})
 		},
 	}
-	cmd.Flags().IntVar(&o.Runs, "runs", 20, "requests each way")
+	cmd.Flags().IntVar(&o.Runs, "runs", 40, "requests each way")
 	cmd.Flags().IntVar(&o.GenTokens, "gen-tokens", 32, "tokens to generate per request")
 	return cmd
 }

@@ -45,7 +45,7 @@ type GatewayResult struct {
 // the provider's engine in this process.
 func Gateway(ctx context.Context, o GatewayOptions) (GatewayResult, error) {
 	if o.Runs <= 0 {
-		o.Runs = 20
+		o.Runs = 40
 	}
 	if o.GenTokens <= 0 {
 		o.GenTokens = 32
