@@ -46,6 +46,9 @@ func codeName(space, msg string) string {
 // does.
 func statusOf(err error) (int, ErrorDetail) {
 	d := ErrorDetail{Message: err.Error()}
+	if status, md, ok := messagingStatus(err, d); ok {
+		return status, md
+	}
 	var refused *TxRefusedError
 	var chainErr *types.Error
 	switch {
@@ -84,6 +87,9 @@ func statusOf(err error) (int, ErrorDetail) {
 	case errors.Is(err, ErrConflict):
 		d.Code = "conflict"
 		return http.StatusConflict, d
+	case errors.Is(err, ErrBadCard):
+		d.Code = "bad_agent_card"
+		return http.StatusBadGateway, d
 	case errors.Is(err, ErrUnavailable):
 		d.Code = "unavailable"
 		return http.StatusServiceUnavailable, d

@@ -64,7 +64,7 @@ type PullRequest struct {
 }
 
 func openAIError(w http.ResponseWriter, e *inference.Error) {
-	writeJSON(w, e.Status, inference.ErrorResponse{Error: e})
+	writeJSON(w, e.Status, inference.ErrorResponse{Error: e, Payment: e.Payment})
 }
 
 // serveAuth checks a provider's signed serve request and that the key is
@@ -192,7 +192,8 @@ func (s *server) models(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) modelObject(ctx context.Context, m ServedModel) inference.ModelObject {
 	o := inference.ModelObject{ID: m.ID, Object: "model", Created: m.Since.Unix(), OwnedBy: "mycel", Mycel: inference.ModelDetail{
-		Hash: m.Hash.String(), Context: m.Context, Engine: m.Engine, Deterministic: m.Deterministic, Providers: m.Providers}}
+		Hash: m.Hash.String(), Context: m.Context, Engine: m.Engine, Deterministic: m.Deterministic, Providers: m.Providers,
+		PricePerToken: m.PricePerToken, Offers: m.Offers}}
 	if reg, err := s.Backend.RegistryModel(ctx, m.Hash); err == nil && reg != nil {
 		o.OwnedBy, o.Mycel.Registered, o.Mycel.License = reg.Owner.String(), true, reg.License
 	}
@@ -248,9 +249,10 @@ type exchange struct {
 	req   inference.Request
 }
 
-// start resolves the model, normalizes and dispatches the request, and
-// waits for its first event so an error can still be an HTTP status.
-func (s *server) start(ctx context.Context, name string, stream bool, normalize func(types.Hash) (inference.Request, *inference.Error)) (*exchange, inference.Event, *inference.Error) {
+// start resolves the model, normalizes the request, routes it by its
+// payment headers (r's) and dispatches it, and waits for its first event
+// so an error can still be an HTTP status.
+func (s *server) start(ctx context.Context, r *http.Request, name string, stream bool, normalize func(types.Hash) (inference.Request, *inference.Error)) (*exchange, inference.Event, *inference.Error) {
 	if name == "" {
 		return nil, inference.Event{}, &inference.Error{Status: 400, Type: inference.TypeInvalidRequest, Param: "model", Message: "model is required; GET /v1/models lists them"}
 	}
@@ -266,7 +268,11 @@ func (s *server) start(ctx context.Context, name string, stream bool, normalize 
 		return nil, inference.Event{}, &inference.Error{Status: 400, Type: inference.TypeInvalidRequest, Param: "max_tokens", Code: "context_length_exceeded",
 			Message: fmt.Sprintf("max_tokens %d is over the model's context length of %d", req.MaxTokens, m.Context)}
 	}
-	t, err := s.Hub.dispatch(ctx, req, stream, dispatchWait)
+	rt, e := s.payRoute(ctx, m, &req, r.Header.Get(inference.HeaderVoucher), r.Header.Get(inference.HeaderChannel))
+	if e != nil {
+		return nil, inference.Event{}, e
+	}
+	t, err := s.Hub.dispatch(ctx, req, stream, dispatchWait, rt)
 	if err != nil {
 		if errors.Is(err, errNoProvider) {
 			return nil, inference.Event{}, modelError(name, err)
@@ -289,6 +295,9 @@ func (x *exchange) next(ctx context.Context) (inference.Event, *inference.Error)
 		if ev.Error != nil {
 			if ev.Error.Status < 400 || ev.Error.Status > 599 {
 				ev.Error.Status = 502
+			}
+			if ev.Error.Status == http.StatusPaymentRequired {
+				ev.Error.Payment = ev.Payment
 			}
 			return ev, ev.Error
 		}
@@ -374,7 +383,7 @@ func (s *server) begin(w http.ResponseWriter, r *http.Request, req openAIRequest
 		return nil, inference.Event{}, false
 	}
 	model, stream := req.Target()
-	x, first, e := s.start(r.Context(), model, stream, func(h types.Hash) (inference.Request, *inference.Error) { return req.Normalize(h, drawSeed) })
+	x, first, e := s.start(r.Context(), r, model, stream, func(h types.Hash) (inference.Request, *inference.Error) { return req.Normalize(h, drawSeed) })
 	if e != nil {
 		openAIError(w, e)
 		return nil, inference.Event{}, false
@@ -406,7 +415,7 @@ func (s *server) chat(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(inference.HeaderReceipt, c.final.Receipt.Header())
 		writeJSON(w, http.StatusOK, inference.ChatCompletion{ID: id, Object: "chat.completion", Created: created, Model: req.Model,
 			Choices: []inference.ChatChoice{choice}, Usage: usageOf(c.final), SystemFingerprint: fingerprint(c.final),
-			Receipt: &c.final.Receipt, Request: &x.req})
+			Receipt: &c.final.Receipt, Request: &x.req, Payment: c.final.Payment})
 		return
 	}
 	sse := newSSE(w)
@@ -425,7 +434,7 @@ func (s *server) chat(w http.ResponseWriter, r *http.Request) {
 	}, func(f *inference.Final) []any {
 		finish := f.Finish
 		last := chunk([]inference.ChatChoice{{Delta: &inference.AnswerMsg{}, FinishReason: &finish}})
-		last.Receipt, last.Request = &f.Receipt, &x.req
+		last.Receipt, last.Request, last.Payment = &f.Receipt, &x.req, f.Payment
 		out := []any{last}
 		if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
 			u := usageOf(f)
@@ -461,7 +470,7 @@ func (s *server) completion(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(inference.HeaderReceipt, c.final.Receipt.Header())
 		writeJSON(w, http.StatusOK, inference.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model,
 			Choices: []inference.CompletionChoice{choice}, Usage: &u, SystemFingerprint: fingerprint(c.final),
-			Receipt: &c.final.Receipt, Request: &x.req})
+			Receipt: &c.final.Receipt, Request: &x.req, Payment: c.final.Payment})
 		return
 	}
 	sse := newSSE(w)
@@ -480,7 +489,7 @@ func (s *server) completion(w http.ResponseWriter, r *http.Request) {
 	}, func(f *inference.Final) []any {
 		finish := f.Finish
 		last := chunk(inference.CompletionChoice{FinishReason: &finish})
-		last.Receipt, last.Request = &f.Receipt, &x.req
+		last.Receipt, last.Request, last.Payment = &f.Receipt, &x.req, f.Payment
 		if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
 			u := usageOf(f)
 			last.Usage = &u

@@ -37,6 +37,7 @@ type Hub struct {
 	// firstSeen is when a model file was first announced: its "created"
 	// in GET /v1/models.
 	firstSeen map[types.Hash]time.Time
+	chain     string // the chain's id, once read (vouchers are signed for it)
 }
 
 // served is one provider's announcement and its waiting polls.
@@ -73,6 +74,7 @@ func NewHub() *Hub {
 var (
 	errNoProvider = errors.New("no provider serves this model")
 	errBusy       = errors.New("every provider of this model is busy")
+	errPayeeGone  = errors.New("the channel's payee no longer serves this model")
 )
 
 // wait is a provider's poll: it announces models and waits up to d for a
@@ -123,16 +125,20 @@ func (h *Hub) wait(ctx context.Context, addr types.Address, models []inference.M
 	return t
 }
 
-// candidates returns the live providers of model, in a stable order.
-func (h *Hub) candidates(model types.Hash) []*served {
+// candidates returns the live providers of model a request may go to,
+// in a stable order: the route's payee, or those that serve it free.
+func (h *Hub) candidates(model types.Hash, rt route) []*served {
 	var out []*served
 	cutoff := h.now().Add(-Liveness)
 	for _, p := range h.providers {
 		if p.idle == 0 && p.lastSeen.Before(cutoff) {
 			continue
 		}
+		if rt.payee != nil && p.addr != *rt.payee {
+			continue
+		}
 		for _, m := range p.models {
-			if m.Hash == model {
+			if m.Hash == model && (rt.payee != nil || m.PricePerToken == 0) {
 				out = append(out, p)
 				break
 			}
@@ -151,22 +157,27 @@ func compareAddr(a, b types.Address) int {
 	return 0
 }
 
-// dispatch hands req to a provider of its model, waiting up to maxWait
-// while all are busy, and returns the task whose events carry the answer.
-// ctx is the client's request: its end tells the provider to stop.
-func (h *Hub) dispatch(ctx context.Context, req inference.Request, stream bool, maxWait time.Duration) (*task, error) {
+// dispatch hands req to a provider of its model that rt allows, waiting
+// up to maxWait while all are busy, and returns the task whose events
+// carry the answer. ctx is the client's request: its end tells the
+// provider to stop.
+func (h *Hub) dispatch(ctx context.Context, req inference.Request, stream bool, maxWait time.Duration, rt route) (*task, error) {
 	timer := time.NewTimer(maxWait)
 	defer timer.Stop()
 	var id [16]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return nil, err
 	}
-	t := &task{Task: inference.Task{ID: hex.EncodeToString(id[:]), Request: req, Stream: stream}, events: make(chan inference.Event, 64), ctx: ctx}
+	t := &task{Task: inference.Task{ID: hex.EncodeToString(id[:]), Request: req, Stream: stream, Voucher: rt.voucher},
+		events: make(chan inference.Event, 64), ctx: ctx}
 	for {
 		h.mu.Lock()
-		cands := h.candidates(req.Model)
+		cands := h.candidates(req.Model, rt)
 		if len(cands) == 0 {
 			h.mu.Unlock()
+			if rt.payee != nil {
+				return nil, fmt.Errorf("%w: %s", errPayeeGone, *rt.payee)
+			}
 			return nil, errNoProvider
 		}
 		for i := range cands {
@@ -240,10 +251,22 @@ func (h *Hub) Models() []ServedModel {
 				byHash[m.Hash] = s
 			}
 			s.Providers++
+			s.Offers = append(s.Offers, inference.Offer{Provider: p.addr, PricePerToken: m.PricePerToken})
 		}
 	}
 	out := make([]ServedModel, 0, len(byHash))
 	for _, s := range byHash {
+		// Cheapest first; among equals, by address.
+		slices.SortFunc(s.Offers, func(a, b inference.Offer) int {
+			if a.PricePerToken != b.PricePerToken {
+				if a.PricePerToken < b.PricePerToken {
+					return -1
+				}
+				return 1
+			}
+			return compareAddr(a.Provider, b.Provider)
+		})
+		s.PricePerToken = s.Offers[0].PricePerToken
 		out = append(out, *s)
 	}
 	slices.SortFunc(out, func(a, b ServedModel) int {
@@ -258,11 +281,24 @@ func (h *Hub) Models() []ServedModel {
 	return out
 }
 
-// ServedModel is a model and how many live providers serve it.
+// ServedModel is a model and how many live providers serve it. Its
+// PricePerToken is the lowest of Offers, one per provider, cheapest
+// first.
 type ServedModel struct {
 	inference.ModelInfo
 	Providers int
+	Offers    []inference.Offer
 	Since     time.Time // first announced to this node
+}
+
+// offer returns a provider's offer of the model.
+func (m ServedModel) offer(a types.Address) (inference.Offer, bool) {
+	for _, o := range m.Offers {
+		if o.Provider == a {
+			return o, true
+		}
+	}
+	return inference.Offer{}, false
 }
 
 // resolve finds the file a request's model names: a name clients use, or

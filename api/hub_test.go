@@ -45,7 +45,7 @@ func TestHubDispatch(t *testing.T) {
 	kjv, other := servedModel("kjv", 1), servedModel("other", 2)
 	ctx := context.Background()
 
-	if _, err := h.dispatch(ctx, inference.Request{Model: kjv.Hash}, false, time.Second); !errors.Is(err, errNoProvider) {
+	if _, err := h.dispatch(ctx, inference.Request{Model: kjv.Hash}, false, time.Second, route{}); !errors.Is(err, errNoProvider) {
 		t.Fatalf("no provider: %v", err)
 	}
 	pa := poll(h, a, []inference.ModelInfo{kjv}, "", time.Minute)
@@ -56,11 +56,11 @@ func TestHubDispatch(t *testing.T) {
 		t.Fatalf("models %+v", got)
 	}
 	// Two requests go to the two providers, one each.
-	t1, err := h.dispatch(ctx, inference.Request{Model: kjv.Hash}, false, time.Second)
+	t1, err := h.dispatch(ctx, inference.Request{Model: kjv.Hash}, false, time.Second, route{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t2, err := h.dispatch(ctx, inference.Request{Model: kjv.Hash}, false, time.Second)
+	t2, err := h.dispatch(ctx, inference.Request{Model: kjv.Hash}, false, time.Second, route{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestHubDispatch(t *testing.T) {
 	// Every provider busy: a request waits for the next poll.
 	done := make(chan *task, 1)
 	go func() {
-		tk, err := h.dispatch(ctx, inference.Request{Model: other.Hash}, false, 5*time.Second)
+		tk, err := h.dispatch(ctx, inference.Request{Model: other.Hash}, false, 5*time.Second, route{})
 		if err != nil {
 			t.Error(err)
 		}
@@ -98,7 +98,7 @@ func TestHubDispatch(t *testing.T) {
 		t.Fatal("the waiting request did not reach the provider's next poll")
 	}
 	// And gives up with errBusy after its wait.
-	if _, err := h.dispatch(ctx, inference.Request{Model: other.Hash}, false, 30*time.Millisecond); !errors.Is(err, errBusy) {
+	if _, err := h.dispatch(ctx, inference.Request{Model: other.Hash}, false, 30*time.Millisecond, route{}); !errors.Is(err, errBusy) {
 		t.Fatalf("busy: %v", err)
 	}
 }
@@ -163,7 +163,7 @@ func TestHubDirect(t *testing.T) {
 	a := types.Address{7}
 	poll(h, a, []inference.ModelInfo{servedModel("kjv", 1)}, srv.URL, 20*time.Millisecond)
 	time.Sleep(50 * time.Millisecond) // the poll has ended: nothing waits
-	tk, err := h.dispatch(context.Background(), inference.Request{Model: types.Hash{1}}, false, time.Second)
+	tk, err := h.dispatch(context.Background(), inference.Request{Model: types.Hash{1}}, false, time.Second, route{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestHubDirect(t *testing.T) {
 	b := types.Address{8}
 	poll(h, b, []inference.ModelInfo{servedModel("other", 2)}, "http://127.0.0.1:1", 20*time.Millisecond)
 	time.Sleep(50 * time.Millisecond)
-	tk, err = h.dispatch(context.Background(), inference.Request{Model: types.Hash{2}}, false, time.Second)
+	tk, err = h.dispatch(context.Background(), inference.Request{Model: types.Hash{2}}, false, time.Second, route{})
 	if err != nil {
 		t.Fatal(err)
 	}

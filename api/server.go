@@ -23,6 +23,7 @@ import (
 	"github.com/mycelnet/mycel/blobstore"
 	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/chain/model"
+	"github.com/mycelnet/mycel/chain/paych"
 	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/types"
 )
@@ -41,6 +42,9 @@ type Backend interface {
 	Provider(ctx context.Context, addr types.Address) (app.ProviderInfo, error)
 	Jobs(ctx context.Context, f compute.JobFilter) ([]*compute.Job, error)
 	Job(ctx context.Context, id uint64) (*compute.Job, error)
+	// Group returns a verified job's group: its runs, referees, claims
+	// and verdict.
+	Group(ctx context.Context, id uint64) (*compute.Group, error)
 	// Work waits until the chain is past afterHeight (or wait passes) and
 	// returns the provider's open jobs.
 	Work(ctx context.Context, provider types.Address, afterHeight int64, wait time.Duration) (Work, error)
@@ -52,6 +56,12 @@ type Backend interface {
 	// RegistryModels lists them.
 	RegistryModel(ctx context.Context, h types.Hash) (*model.Model, error)
 	RegistryModels(ctx context.Context, f model.Filter) ([]*model.Model, error)
+	// Channel reads a payment channel with its lanes (ErrNotFound if
+	// none); Channels lists them.
+	Channel(ctx context.Context, id uint64) (*paych.Channel, error)
+	Channels(ctx context.Context, f paych.Filter) ([]*paych.Channel, error)
+	// AgentRegistry serves the agent registry and discovery (agents.go).
+	AgentRegistry
 }
 
 // BlobStore is what the API needs from the blob store.
@@ -80,12 +90,16 @@ type Config struct {
 	// Hub connects the OpenAI-compatible routes with the providers that
 	// serve models; nil makes a hub of the handler's own.
 	Hub *Hub
+	// Messaging serves the agents' mailboxes and the A2A relay
+	// (agentmsg.go); nil for none.
+	Messaging *Messaging
 }
 
 type server struct {
 	Config
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	msg      *messenger
 }
 
 // Handler returns the API's HTTP handler.
@@ -122,17 +136,25 @@ func Handler(c Config) http.Handler {
 	s.route(mux, "GET /v1/providers/{addr}/work", s.work)
 	s.route(mux, "GET /v1/jobs", s.jobs)
 	s.route(mux, "GET /v1/jobs/{id}", s.job)
+	s.route(mux, "GET /v1/jobs/{id}/verification", s.verification)
 	s.route(mux, "PUT /v1/blobs", s.putBlob)
 	s.route(mux, "GET /v1/blobs/{hash}", s.getBlob)
 	s.route(mux, "HEAD /v1/blobs/{hash}", s.getBlob)
 	s.route(mux, "GET /v1/registry/models", s.registryModels)
 	s.route(mux, "GET /v1/registry/models/{hash}", s.registryModel)
+	s.route(mux, "GET /v1/channels", s.channels)
+	s.route(mux, "GET /v1/channels/{id}", s.channel)
 	s.routeOpenAI(mux, "GET /v1/models", s.models)
 	s.routeOpenAI(mux, "GET /v1/models/{model}", s.model)
 	s.routeOpenAI(mux, "POST /v1/chat/completions", s.chat)
 	s.routeOpenAI(mux, "POST /v1/completions", s.completion)
 	s.route(mux, "POST /v1/serve/pull", s.pull)
 	s.route(mux, "POST /v1/serve/tasks/{id}", s.answer)
+	if c.Messaging != nil {
+		s.msg = newMessenger(*c.Messaging, c.Now)
+	}
+	s.agentRoutes(mux)
+	s.registryRoutes(mux)
 	if c.Gatherer != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(c.Gatherer, promhttp.HandlerOpts{}))
 	}
@@ -178,14 +200,15 @@ var routes = []string{
 	"GET  /v1/status", "GET  /v1/accounts/{address}?prove=true", "POST /v1/txs", "GET  /v1/txs/{hash}",
 	"GET  /v1/params", "GET  /v1/validators", "GET  /v1/supply", "GET  /v1/blocks/{height}",
 	"GET  /v1/providers", "GET  /v1/providers/{address}", "GET  /v1/providers/{address}/work?after_height=H&wait=30s",
-	"GET  /v1/jobs?client=&provider=&state=&after=&limit=", "GET  /v1/jobs/{id}", "PUT  /v1/blobs", "GET  /v1/blobs/{sha256}", "GET  /metrics",
+	"GET  /v1/jobs?client=&provider=&state=&after=&limit=", "GET  /v1/jobs/{id}", "GET  /v1/jobs/{id}/verification", "PUT  /v1/blobs", "GET  /v1/blobs/{sha256}", "GET  /metrics",
 	"GET  /v1/registry/models?name=&owner=&after=&limit=", "GET  /v1/registry/models/{sha256}",
+	"GET  /v1/channels?payer=&payee=&after=&limit=", "GET  /v1/channels/{id}",
 	"GET  /v1/models", "GET  /v1/models/{model}", "POST /v1/chat/completions", "POST /v1/completions",
 	"POST /v1/serve/pull (providers)", "POST /v1/serve/tasks/{id} (providers)",
 }
 
 func (s *server) index(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]any{"service": "mycel", "routes": routes})
+	writeJSON(w, http.StatusOK, map[string]any{"service": "mycel", "routes": append(append(routes[:len(routes):len(routes)], registryRouteList...), messagingRoutes...)})
 	return nil
 }
 
@@ -420,6 +443,31 @@ func (s *server) job(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, j)
+	return nil
+}
+
+func (s *server) verification(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return badRequest("job id %q: want a number", r.PathValue("id"))
+	}
+	// A dispute's id names its group and no job; any run's id names the
+	// run's group.
+	g, err := s.Backend.Group(r.Context(), id)
+	if errors.Is(err, ErrNotFound) {
+		j, jerr := s.Backend.Job(r.Context(), id)
+		if jerr != nil {
+			return jerr
+		}
+		if j.Group == 0 {
+			return fmt.Errorf("%w: job %d was submitted without verification", ErrNotFound, id)
+		}
+		g, err = s.Backend.Group(r.Context(), j.Group)
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, g)
 	return nil
 }
 

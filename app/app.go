@@ -13,10 +13,12 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/mycelnet/mycel/chain/agent"
 	"github.com/mycelnet/mycel/chain/bank"
 	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/chain/exec"
 	"github.com/mycelnet/mycel/chain/model"
+	"github.com/mycelnet/mycel/chain/paych"
 	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/chain/store"
 	"github.com/mycelnet/mycel/storage"
@@ -198,7 +200,8 @@ func (a *App) checkInvariants(r store.Reader) error {
 	if !a.opts.CheckInvariants {
 		return nil
 	}
-	return errors.Join(bank.CheckInvariant(r), stake.CheckInvariant(r), compute.CheckInvariant(r, bankKeeper{}), model.CheckInvariant(r))
+	return errors.Join(bank.CheckInvariant(r), stake.CheckInvariant(r), compute.CheckInvariant(r, bankKeeper{}), model.CheckInvariant(r),
+		paych.CheckInvariant(r, bankKeeper{}), agent.CheckInvariant(r, bankKeeper{}))
 }
 
 // Commit writes the staged block to disk in one synced batch.

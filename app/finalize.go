@@ -65,6 +65,9 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	if err := a.compute.EndBlock(ctx); err != nil {
 		return nil, fmt.Errorf("height %d: compute: %w", req.Height, err)
 	}
+	if err := agentKeeper().EndBlock(ctx); err != nil {
+		return nil, fmt.Errorf("height %d: agents: %w", req.Height, err)
+	}
 	recipients := activeRecipients(cache)
 	if err := mint.EndBlock(ctx, auth.FeeCollector, recipients); err != nil {
 		return nil, fmt.Errorf("height %d: rewards: %w", req.Height, err)

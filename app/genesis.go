@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/mycelnet/mycel/chain/agent"
 	"github.com/mycelnet/mycel/chain/auth"
 	"github.com/mycelnet/mycel/chain/bank"
 	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/chain/exec"
 	"github.com/mycelnet/mycel/chain/mint"
 	"github.com/mycelnet/mycel/chain/model"
+	"github.com/mycelnet/mycel/chain/paych"
 	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/types"
 )
@@ -24,6 +26,10 @@ type Genesis struct {
 	Compute compute.Params `json:"compute"`
 	// Model lists the models registered at genesis.
 	Model model.Genesis `json:"model"`
+	// Paych is the payment channels' rules; left out, the defaults.
+	Paych paych.Params `json:"paych"`
+	// Agent is the agent registry's rules; left out, the defaults.
+	Agent agent.Genesis `json:"agent"`
 }
 
 // AuthGenesis is the fee schedule, with message kinds by name.
@@ -56,10 +62,40 @@ func DefaultAuth() AuthGenesis {
 			"compute/ack_job":             1000,
 			"compute/commit_result":       1000,
 			"compute/reveal_result":       1000,
+			"compute/challenge":           5000,
+			"compute/dispute":             5000,
+			"compute/ballot":              1000,
+			"compute/ballot_reveal":       1000,
 			// A registration is kept for good: three state entries.
 			"model/register": 10000,
 			"model/update":   2000,
 			"model/transfer": 2000,
+			// An open writes three entries; a redeem checks a signature
+			// and may write a lane.
+			"paych/open":    5000,
+			"paych/topup":   1000,
+			"paych/redeem":  2000,
+			"paych/settle":  1000,
+			"paych/collect": 1000,
+			// A registration keeps a record and four index entries;
+			// the other agent messages touch a few entries each.
+			"agent/register":          10000,
+			"agent/update":            2000,
+			"agent/renew":             1000,
+			"agent/deregister":        1000,
+			"agent/transfer":          2000,
+			"agent/set_key":           1000,
+			"agent/list_for_sale":     2000,
+			"agent/delist":            1000,
+			"agent/buy":               2000,
+			"agent/create_collective": 5000,
+			"agent/propose_split":     2000,
+			"agent/accept_split":      1000,
+			"agent/leave_collective":  1000,
+			"agent/pay_collective":    2000,
+			"agent/rate":              1000,
+			"agent/report":            5000,
+			"agent/withdraw_report":   1000,
 		},
 	}
 }
@@ -122,6 +158,20 @@ func (a *App) initGenesis(ctx exec.Ctx, g Genesis) ([]stake.ValidatorUpdate, err
 	if err := model.InitGenesis(ctx.KV, g.Model); err != nil {
 		return nil, err
 	}
+	if g.Paych == (paych.Params{}) {
+		// A genesis written before payment channels existed.
+		g.Paych = paych.DefaultParams()
+	}
+	if err := paych.InitGenesis(ctx.KV, g.Paych); err != nil {
+		return nil, err
+	}
+	if g.Agent.Params == (agent.Params{}) {
+		// A genesis written before the agent registry existed.
+		g.Agent.Params = agent.DefaultParams()
+	}
+	if err := agent.InitGenesis(ctx.KV, g.Agent); err != nil {
+		return nil, err
+	}
 	return stake.InitGenesis(ctx, g.Stake)
 }
 
@@ -142,7 +192,12 @@ type GenesisValidator struct {
 // BuildGenesis assembles the app state of a new network from funded
 // accounts and validators, with the default fee and emission schedules.
 func BuildGenesis(accounts []GenesisAccount, validators []GenesisValidator, stakeParams stake.Params) (Genesis, error) {
-	g := Genesis{Auth: DefaultAuth(), Mint: DefaultMint(), Stake: stake.Genesis{Params: stakeParams}, Compute: compute.DefaultParams()}
+	g := Genesis{Auth: DefaultAuth(), Mint: DefaultMint(), Stake: stake.Genesis{Params: stakeParams}, Compute: compute.DefaultParams(),
+		Paych: paych.DefaultParams(), Agent: agent.Genesis{Params: agent.DefaultParams()}}
+	if stakeParams.UnbondingBlocks > 0 {
+		// An agent's deposit unbonds like a stake: the evidence window.
+		g.Agent.Params.UnbondingBlocks = stakeParams.UnbondingBlocks
+	}
 	var pool types.Amount
 	for _, v := range validators {
 		g.Stake.Validators = append(g.Stake.Validators, stake.GenesisValidator{Operator: v.Operator, ConsensusKey: v.ConsensusKey, Amount: v.Bond})

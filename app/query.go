@@ -8,12 +8,14 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmtcrypto "github.com/cometbft/cometbft/api/cometbft/crypto/v1"
 
+	"github.com/mycelnet/mycel/chain/agent"
 	"github.com/mycelnet/mycel/chain/auth"
 	"github.com/mycelnet/mycel/chain/bank"
 	"github.com/mycelnet/mycel/chain/codec"
 	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/chain/mint"
 	"github.com/mycelnet/mycel/chain/model"
+	"github.com/mycelnet/mycel/chain/paych"
 	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/chain/store"
 	"github.com/mycelnet/mycel/chain/tx"
@@ -179,6 +181,8 @@ type Params struct {
 	Stake   stake.Params   `json:"stake"`
 	Mint    mint.Params    `json:"mint"`
 	Compute compute.Params `json:"compute"`
+	Paych   paych.Params   `json:"paych"`
+	Agent   agent.Params   `json:"agent"`
 }
 
 // Params returns the committed rules.
@@ -190,7 +194,8 @@ func (a *App) Params() Params {
 	for _, f := range ap.MsgFees {
 		g.MsgFees[a.router.byKind[f.Kind].Name] = f.Fee
 	}
-	return Params{Auth: g, Stake: stake.GetParams(st), Mint: mint.GetParams(st), Compute: compute.GetParams(st)}
+	return Params{Auth: g, Stake: stake.GetParams(st), Mint: mint.GetParams(st), Compute: compute.GetParams(st),
+		Paych: paych.GetParams(st), Agent: agentParams(st)}
 }
 
 // Supply returns the token supply's accounting and the module pools.
@@ -302,11 +307,16 @@ type ProviderInfo struct {
 	Jailed bool         `json:"jailed"`
 	// Available says whether the scheduler can give it work now.
 	Available bool `json:"available"`
+	// Reputation is the provider's score now, in parts per million.
+	Reputation uint32 `json:"reputation"`
+	// Banned says a proven fault banned the provider for good.
+	Banned bool `json:"banned,omitempty"`
 }
 
-func providerInfo(r store.Reader, p *compute.Provider) ProviderInfo {
+func providerInfo(r store.Reader, p *compute.Provider, height int64) ProviderInfo {
 	b, _ := stake.GetBond(r, p.Address, stake.Provider)
-	return ProviderInfo{Provider: *p, Stake: b.Amount, Jailed: b.Jailed, Available: p.Indexed != nil}
+	return ProviderInfo{Provider: *p, Stake: b.Amount, Jailed: b.Jailed, Available: p.Indexed != nil, Banned: b.Tombstoned,
+		Reputation: compute.Reputation(p, b.Amount, height, compute.GetParams(r))}
 }
 
 // Provider reads one provider; ok is false if it never registered.
@@ -316,7 +326,7 @@ func (a *App) Provider(addr types.Address) (ProviderInfo, bool) {
 	if p == nil {
 		return ProviderInfo{}, false
 	}
-	return providerInfo(st, p), true
+	return providerInfo(st, p, a.db.Height()), true
 }
 
 // Providers lists providers after a cursor.
@@ -326,9 +336,28 @@ func (a *App) Providers(after types.Address, limit int) []ProviderInfo {
 	st := snap.State()
 	out := []ProviderInfo{}
 	for _, p := range compute.Providers(st, after, limit) {
-		out = append(out, providerInfo(st, p))
+		out = append(out, providerInfo(st, p, a.db.Height()))
 	}
 	return out
+}
+
+// Group reads a job's verification group, with the claims put to its
+// referees: the revealed results of its runs (or, for a task the
+// protocol planted, the claim it made up; both look the same).
+func (a *App) Group(id uint64) (*compute.Group, bool) {
+	st := a.db.State()
+	g := compute.GetGroup(st, id)
+	if g == nil {
+		return nil, false
+	}
+	if len(g.Claims) == 0 {
+		for _, mid := range g.Members {
+			if j := compute.GetJob(st, mid); j != nil && !j.Output.IsZero() { // set by a reveal
+				g.Claims = append(g.Claims, compute.Claim{Provider: j.Provider, Output: j.Output, OutputSize: j.OutputSize, GasUsed: j.GasUsed, Failure: j.RunFailure})
+			}
+		}
+	}
+	return g, true
 }
 
 // Job reads one job.
@@ -372,6 +401,7 @@ func (a *App) ReferencedBlobs() map[types.Hash]bool {
 		out[m.Hash] = true
 		return true
 	})
+	agentCards(st, out)
 	return out
 }
 

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/mycelnet/mycel/chain/agent"
 	"github.com/mycelnet/mycel/chain/auth"
 	"github.com/mycelnet/mycel/chain/bank"
 	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/chain/exec"
 	"github.com/mycelnet/mycel/chain/mint"
 	"github.com/mycelnet/mycel/chain/model"
+	"github.com/mycelnet/mycel/chain/paych"
 	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/types"
 )
@@ -35,6 +37,9 @@ func moduleAccounts() map[types.Address]bool {
 		stake.Pool:        true,
 		mint.ProviderPool: true,
 		mint.Distribution: true,
+		paych.Escrow:      true,
+		compute.Escrow:    true,
+		agent.Deposits:    true,
 	}
 }
 
@@ -42,6 +47,8 @@ func moduleAccounts() map[types.Address]bool {
 // adding its messages here; nothing registers itself.
 func Routes() []Route {
 	ck := computeKeeper()
+	pk := paychKeeper()
+	ak := agentKeeper()
 	return []Route{
 		{bank.KindSend, "bank/send", bank.SendHandler(moduleAccounts()), decodeAs(bank.DecodeMsgSend, sendJSON)},
 		{stake.KindBond, "stake/bond", stake.HandleBond, decodeAs(stake.DecodeMsgBond, bondJSON)},
@@ -55,9 +62,35 @@ func Routes() []Route {
 		{compute.KindAckJob, "compute/ack_job", ck.HandleAckJob, decodeAs(compute.DecodeMsgJob, asIs[compute.MsgJob])},
 		{compute.KindCommitResult, "compute/commit_result", ck.HandleCommitResult, decodeAs(compute.DecodeMsgCommitResult, asIs[compute.MsgCommitResult])},
 		{compute.KindRevealResult, "compute/reveal_result", ck.HandleRevealResult, decodeAs(compute.DecodeMsgRevealResult, asIs[compute.MsgRevealResult])},
+		{compute.KindChallenge, "compute/challenge", ck.HandleChallenge, decodeAs(compute.DecodeMsgChallenge, asIs[compute.MsgChallenge])},
+		{compute.KindDispute, "compute/dispute", ck.HandleDispute, decodeAs(compute.DecodeMsgDispute, asIs[compute.MsgDispute])},
+		{compute.KindBallot, "compute/ballot", ck.HandleBallot, decodeAs(compute.DecodeMsgBallot, asIs[compute.MsgBallot])},
+		{compute.KindBallotReveal, "compute/ballot_reveal", ck.HandleBallotReveal, decodeAs(compute.DecodeMsgBallotReveal, asIs[compute.MsgBallotReveal])},
 		{model.KindRegisterModel, "model/register", model.HandleRegisterModel, decodeAs(model.DecodeMsgRegisterModel, asIs[model.MsgRegisterModel])},
 		{model.KindUpdateModel, "model/update", model.HandleUpdateModel, decodeAs(model.DecodeMsgUpdateModel, asIs[model.MsgUpdateModel])},
 		{model.KindTransferModel, "model/transfer", model.HandleTransferModel, decodeAs(model.DecodeMsgTransferModel, asIs[model.MsgTransferModel])},
+		{paych.KindOpen, "paych/open", pk.HandleOpen, decodeAs(paych.DecodeMsgOpen, asIs[paych.MsgOpen])},
+		{paych.KindTopUp, "paych/topup", pk.HandleTopUp, decodeAs(paych.DecodeMsgTopUp, asIs[paych.MsgTopUp])},
+		{paych.KindRedeem, "paych/redeem", pk.HandleRedeem, decodeAs(paych.DecodeMsgRedeem, asIs[paych.MsgRedeem])},
+		{paych.KindSettle, "paych/settle", pk.HandleSettle, decodeAs(paych.DecodeMsgChannel, asIs[paych.MsgChannel])},
+		{paych.KindCollect, "paych/collect", pk.HandleCollect, decodeAs(paych.DecodeMsgChannel, asIs[paych.MsgChannel])},
+		{agent.KindRegister, "agent/register", ak.HandleRegister, decodeAs(agent.DecodeMsgRegister, asIs[agent.MsgRegister])},
+		{agent.KindUpdate, "agent/update", ak.HandleUpdate, decodeAs(agent.DecodeMsgUpdate, asIs[agent.MsgUpdate])},
+		{agent.KindRenew, "agent/renew", ak.HandleRenew, decodeAs(agent.DecodeMsgRenew, asIs[agent.MsgRenew])},
+		{agent.KindDeregister, "agent/deregister", ak.HandleDeregister, decodeAs(agent.DecodeMsgAgent, asIs[agent.MsgAgent])},
+		{agent.KindTransfer, "agent/transfer", ak.HandleTransfer, decodeAs(agent.DecodeMsgTransfer, asIs[agent.MsgTransfer])},
+		{agent.KindSetKey, "agent/set_key", ak.HandleSetKey, decodeAs(agent.DecodeMsgSetKey, asIs[agent.MsgSetKey])},
+		{agent.KindListForSale, "agent/list_for_sale", ak.HandleListForSale, decodeAs(agent.DecodeMsgListForSale, asIs[agent.MsgListForSale])},
+		{agent.KindDelist, "agent/delist", ak.HandleDelist, decodeAs(agent.DecodeMsgAgent, asIs[agent.MsgAgent])},
+		{agent.KindBuy, "agent/buy", ak.HandleBuy, decodeAs(agent.DecodeMsgBuy, asIs[agent.MsgBuy])},
+		{agent.KindCreateCollective, "agent/create_collective", ak.HandleCreateCollective, decodeAs(agent.DecodeMsgCreateCollective, asIs[agent.MsgCreateCollective])},
+		{agent.KindProposeSplit, "agent/propose_split", ak.HandleProposeSplit, decodeAs(agent.DecodeMsgProposeSplit, asIs[agent.MsgProposeSplit])},
+		{agent.KindAcceptSplit, "agent/accept_split", ak.HandleAcceptSplit, decodeAs(agent.DecodeMsgAcceptSplit, asIs[agent.MsgAcceptSplit])},
+		{agent.KindLeaveCollective, "agent/leave_collective", ak.HandleLeaveCollective, decodeAs(agent.DecodeMsgLeaveCollective, asIs[agent.MsgLeaveCollective])},
+		{agent.KindPayCollective, "agent/pay_collective", ak.HandlePayCollective, decodeAs(agent.DecodeMsgPayCollective, asIs[agent.MsgPayCollective])},
+		{agent.KindRate, "agent/rate", ak.HandleRate, decodeAs(agent.DecodeMsgRate, asIs[agent.MsgRate])},
+		{agent.KindReport, "agent/report", ak.HandleReport, decodeAs(agent.DecodeMsgReport, asIs[agent.MsgReport])},
+		{agent.KindWithdrawReport, "agent/withdraw_report", ak.HandleWithdrawReport, decodeAs(agent.DecodeMsgWithdrawReport, asIs[agent.MsgWithdrawReport])},
 	}
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -40,7 +41,8 @@ settings and submission path, and print both and their ratio.`,
 	ledger.Flags().IntVar(&o.Accounts, "accounts", 200, "concurrent senders")
 	ledger.Flags().StringVar(&o.Path, "path", "rpc", "how transactions reach each node: rpc (CometBFT's RPC over HTTP, as clients send them) or local (in process, no HTTP)")
 	ledger.Flags().DurationVar(&o.BlockTime, "block-time", 100*time.Millisecond, "CometBFT's timeout_commit for both sides")
-	cmd.AddCommand(ledger, e.benchSchedulerCmd(), e.benchWasmCmd(), e.benchJobCmd(), e.benchRuntimeCmd(), e.benchTrainCmd(), e.benchGatewayCmd())
+	cmd.AddCommand(ledger, e.benchSchedulerCmd(), e.benchWasmCmd(), e.benchJobCmd(), e.benchRuntimeCmd(), e.benchTrainCmd(), e.benchGatewayCmd(), e.benchVerifyCmd())
+	cmd.AddCommand(e.benchPaychCmd())
 	return cmd
 }
 
@@ -235,6 +237,100 @@ The ratio is direct over gateway (1 means the gateway adds nothing).`,
 		},
 	}
 	cmd.Flags().IntVar(&o.Runs, "runs", 40, "requests each way")
+	cmd.Flags().IntVar(&o.GenTokens, "gen-tokens", 32, "tokens to generate per request")
+	return cmd
+}
+
+func (e *env) benchVerifyCmd() *cobra.Command {
+	var o bench.VerifyOptions
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "What verification costs and catches, redundant and optimistic, against adversarial providers",
+		Long: `Simulate the verification protocol with the real compute, bank and stake
+modules on an in-memory chain: honest providers beside one of each cheating
+strategy (a liar, a liar on 30% of its runs, random bytes, a copier, a silent
+provider, a colluding pair, a cheaper model, a lazy auditor), a banned cheater
+replaced by a fresh one, a client submitting --jobs jobs in each mode. For each
+mode it prints the verification gas over the useful gas (overhead), the blocks
+from submission to the final result, the faults proven on the runs where a
+provider committed a wrong result (detection) beside the theory's rate (1 in
+redundant mode; p + (1-p)·w in optimistic mode with audit rate p and a watcher
+re-executing a fraction w of unaudited results), and honest providers slashed,
+which must be 0. The ratio is measured detection over the theory's, in the mode
+where it is lowest: higher is better, 1 is the theory holding.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Progress = e.stderr
+			r, err := bench.Verify(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			return e.print(r, func(w io.Writer) {
+				fmt.Fprintf(w, "verify: %s\n", r.Settings)
+				fmt.Fprintf(w, "  providers: %s\n", strings.Join(r.Population, ", "))
+				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+				fmt.Fprintf(tw, "  MODE\tOVERHEAD (NO DISPUTES)\tBLOCKS TO FINAL (P90)\tDETECTION\tTHEORY\tLIES\tCAUGHT\tWRONG ACCEPTED\tVERIFIER LIES CAUGHT\tHONEST SLASHED\n")
+				for _, m := range []string{"redundant", "optimistic"} {
+					rep := r.Modes[m]
+					fmt.Fprintf(tw, "  %s\t%.3f (%.3g)\t%.0f (%.0f)\t%.3f\t%.3f ± %.3f\t%d\t%d\t%d of %d\t%d of %d\t%d\n", m, rep.Overhead, rep.ExpectedOverhead,
+						rep.BlocksToFinal, rep.BlocksToFinalP90, rep.DetectionRate, rep.ExpectedDetectionRate, rep.DetectionStdErr,
+						rep.Lies, rep.Caught, rep.WrongAccepted, rep.Jobs, rep.VerifierCaught, rep.VerifierLies, rep.HonestSlashed)
+				}
+				tw.Flush()
+				fmt.Fprintf(w, "  ratio    %.2f (measured detection / theory, lowest mode; %.1f s)\n", r.Ratio, r.Seconds)
+			})
+		},
+	}
+	cmd.Flags().IntVar(&o.Jobs, "jobs", 2000, "jobs the client submits in each mode")
+	cmd.Flags().IntVar(&o.Honest, "honest", 24, "honest providers beside the cheaters")
+	cmd.Flags().IntVar(&o.Evasive, "evasive", 0, "providers that withhold a lie's reveal when they see it checked")
+	cmd.Flags().Uint32Var(&o.Redundancy, "redundancy", 3, "providers of a redundant job")
+	cmd.Flags().Float64Var(&o.AuditRate, "audit-rate", 0.1, "audit rate of an optimistic job")
+	cmd.Flags().Float64Var(&o.Watch, "watch", 0, "fraction of unaudited optimistic results a watcher re-executes and challenges when wrong")
+	cmd.Flags().Uint64Var(&o.Seed, "seed", 1, "seed of the beacon and the cheaters' coins")
+	return cmd
+}
+
+func (e *env) benchPaychCmd() *cobra.Command {
+	var o bench.PaychOptions
+	cmd := &cobra.Command{
+		Use:   "paych",
+		Short: "Vouchers verified per second against raw Ed25519, the latency a payment adds to a request, the cost of a redeem",
+		Long: `Check vouchers offline as a provider does (paywallet: the signature and the lane
+rules) on one core, alternating rounds with the raw Ed25519 verification of the
+same signed bytes (ZIP 215, as consensus verifies; Go's crypto/ed25519 too, for
+reference); time durable accepts (fsynced) one at a time and from 64 streams
+sharing fsyncs; start a devnet with two providers of mycel-kjv alike but for the
+price and time the same completion unpaid and paid (the Go client's
+PayingTransport) through the gateway, interleaved; and redeem the paid lane's
+voucher for its fee and size. The ratio is vouchers per second over raw Ed25519
+verifications per second (1: the lane rules cost nothing beside the signature).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Progress = e.stderr
+			r, err := bench.Paych(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			return e.print(r, func(w io.Writer) {
+				fmt.Fprintf(w, "paych: one core; %d requests each way of %d generated tokens\n", r.Options.Requests, r.Options.GenTokens)
+				fmt.Fprintf(w, "  vouchers checked   %8.0f /s  (signature and lane rules, no fsync)\n", r.VouchersPerSecond)
+				fmt.Fprintf(w, "  raw Ed25519        %8.0f /s  (ZIP 215, the same bytes; crypto/ed25519: %.0f /s)\n", r.Ed25519PerSecond, r.StdlibPerSecond)
+				fmt.Fprintf(w, "  durable accepts    %8.0f /s  one at a time; %.0f /s from 64 streams (%d fsyncs for %d)\n",
+					r.AcceptsPerSecond, r.GroupAcceptsPerSecond, r.GroupSyncs, r.GroupAccepts)
+				fmt.Fprintf(w, "  request unpaid     %8.1f ms\n", 1000*r.UnpaidSeconds)
+				fmt.Fprintf(w, "  request paid       %8.1f ms  (%+.2f ms, %+.1f%%: the median of the pairs' differences)\n", 1000*r.PaidSeconds, 1000*r.AddedSeconds, 100*r.Overhead)
+				fmt.Fprintf(w, "  payment work       %8.2f ms  alone, one step after another (%.1f%% of the unpaid request; an upper bound: the provider's fsync overlaps generation)\n",
+					1000*r.PaymentWorkSeconds, 100*r.WorkOverhead)
+				fmt.Fprintf(w, "  redeem on chain    %s fee, %d bytes (a voucher: %d bytes, %d in its header)\n", r.RedeemFee, r.RedeemBytes, r.VoucherBytes, r.HeaderBytes)
+				fmt.Fprintf(w, "  ratio              %.2f (vouchers / raw Ed25519)\n", r.Ratio)
+			})
+		},
+	}
+	cmd.Flags().IntVar(&o.Vouchers, "vouchers", 2000, "vouchers per verification round")
+	cmd.Flags().IntVar(&o.Rounds, "rounds", 10, "verification rounds, alternating with the raw signature checks")
+	cmd.Flags().IntVar(&o.Accepts, "accepts", 200, "durable accepts one at a time (and an eighth of it per stream, from 64)")
+	cmd.Flags().IntVar(&o.Requests, "requests", 60, "requests each way, paid and unpaid")
 	cmd.Flags().IntVar(&o.GenTokens, "gen-tokens", 32, "tokens to generate per request")
 	return cmd
 }

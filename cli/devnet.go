@@ -22,8 +22,8 @@ import (
 func (e *env) devnetCmd() *cobra.Command {
 	var apiAddr, rpcAddr, p2pAddr string
 	var blockTime time.Duration
-	var reset, noProvider bool
-	var providerPrice string
+	var reset, noProvider, checkInvariants bool
+	var providerPrice, pricePerToken, redeemAbove string
 	cmd := &cobra.Command{
 		Use:   "devnet",
 		Short: "Run a single-validator network with every role in one process",
@@ -40,6 +40,14 @@ keyring of --home. State is kept in --home across restarts; --reset starts over.
 			if err != nil {
 				return fmt.Errorf("--provider-price: %w", err)
 			}
+			perToken, err := types.ParseAmount(pricePerToken)
+			if err != nil {
+				return fmt.Errorf("--provider-price-per-token: %w", err)
+			}
+			above, err := types.ParseAmount(redeemAbove)
+			if err != nil {
+				return fmt.Errorf("--provider-redeem-above: %w", err)
+			}
 			if !node.IsInitialized(e.home) || reset {
 				e.progress("laying out a new devnet in %s ...", e.home)
 			} else {
@@ -53,7 +61,7 @@ keyring of --home. State is kept in --home across restarts; --reset starts over.
 			net, err := devnet.Start(cmd.Context(), devnet.Options{
 				Home: e.home, APIAddr: apiAddr, RPCAddr: rpcAddr, P2PAddr: p2pAddr, BlockTime: blockTime,
 				Reset: reset, Logger: log, CometMetrics: true, CometInfoLogs: e.logLevel == "debug", Provider: !noProvider,
-				ProviderPrice: price,
+				ProviderPrice: price, CheckInvariants: checkInvariants, ProviderPricePerToken: perToken, ProviderRedeemAbove: above,
 			})
 			if err != nil {
 				if cmd.Context().Err() != nil {
@@ -90,7 +98,10 @@ keyring of --home. State is kept in --home across restarts; --reset starts over.
 	f.BoolVar(&reset, "reset", false, "delete the devnet's state and keys in --home and start a new chain")
 	f.BoolVar(&noProvider, "no-provider", false, "do not run the built-in compute provider")
 	f.StringVar(&providerPrice, "provider-price", "1umyc", "the built-in provider's price per compute unit")
+	f.StringVar(&pricePerToken, "provider-price-per-token", "0umyc", "make the built-in provider's model paid: this much per generated token, with payment channel vouchers (docs/gateway.md)")
+	f.StringVar(&redeemAbove, "provider-redeem-above", "0umyc", "with --provider-price-per-token: the built-in provider also redeems a channel lane once it has grown this much")
 	f.StringVar(&e.logLevel, "log-level", "info", "log level: debug (includes CometBFT), info, warn or error")
+	f.BoolVar(&checkInvariants, "check-invariants", false, "verify the supply, stake, escrow and channel invariants after every block, and halt if one breaks (slower; for tests)")
 	return cmd
 }
 

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -31,6 +33,8 @@ func (e *env) jobCmd() *cobra.Command {
 	var modelRef, prompt string
 	var onChain bool
 	var inf inference.Request
+	var verifyMode, auditRate string
+	var redundancy uint32
 	submit := &cobra.Command{
 		Use:   "submit (--wasm PROGRAM.wasm [--input FILE] | --model HASH|FILE --prompt TEXT) --max-price AMOUNT --from KEY",
 		Short: "Submit a WebAssembly or inference job with its maximum price escrowed",
@@ -51,7 +55,16 @@ With --on-chain the input travels in the transaction and the provider must
 reveal the output itself, which the chain checks against its commitment, keeps
 in state with the job and announces in a job_result event (base64): an
 inference requested by a transaction, for agents and contracts that need the
-answer on chain.`,
+answer on chain.
+
+--verify chooses how much assurance the job buys (docs/verification.md):
+redundant runs it on --redundancy providers (default 3) that commit their
+results before any reveals, and any disagreement is settled by re-execution on
+drawn referees (--max-price is escrowed per provider); optimistic runs it on
+one provider audited with probability --audit-rate (0.01 to 1) after it
+commits, and open to fraud proofs (mycel job challenge) for a window after it
+reveals (--max-price is escrowed twice: the second covers an audit and comes
+back if none is drawn).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -84,6 +97,9 @@ answer on chain.`,
 			m := compute.MsgSubmitJob{Kind: kind, Program: programHash, Input: inputHash, MaxPrice: price,
 				GasLimit: gas, DeadlineBlocks: deadline, Redundancy: 1,
 				Req: compute.Requirements{Cores: uint32(cores), MemoryMB: memMB}}
+			if err := verifyOptions(&m, verifyMode, redundancy, auditRate); err != nil {
+				return err
+			}
 			if gpu || gpuMem > 0 {
 				m.Req.Accel, m.Req.AccelMemoryMB = compute.AccelGPU, gpuMem
 			}
@@ -123,6 +139,9 @@ answer on chain.`,
 	fl.IntVar(&inf.TopK, "top-k", 0, "the inference job's top-k (0: all)")
 	fl.Float32Var(&inf.TopP, "top-p", 0, "the inference job's top-p (0: all)")
 	fl.Uint64Var(&inf.Seed, "seed", 0, "the inference job's sampling seed")
+	fl.StringVar(&verifyMode, "verify", "none", "verification: none, redundant (several providers, re-execution on disagreement) or optimistic (one provider, random audits, fraud proofs)")
+	fl.Uint32Var(&redundancy, "redundancy", 0, "with --verify redundant: how many providers run the job (default 3)")
+	fl.StringVar(&auditRate, "audit-rate", "", "with --verify optimistic: the probability of an audit, 0.01 to 1 (or a percentage such as 10%)")
 	fl.BoolVar(&onChain, "on-chain", false, "carry the input in the transaction and have the result written into chain state (each at most 4096 bytes), announced by a job_result event")
 	fl.StringVar(&inputPath, "input", "", "a file given to the program on stdin (default: nothing)")
 	fl.StringVar(&maxPrice, "max-price", "", "the most the job may cost; escrowed now, the rest refunded")
@@ -242,8 +261,95 @@ answer on chain.`,
 		},
 	}
 	cf.register(cancel)
-	cmd.AddCommand(submit, status, result, list, cancel)
+
+	var chf txFlags
+	var bond string
+	challenge := &cobra.Command{
+		Use:   "challenge ID --bond AMOUNT --from KEY",
+		Short: "Make a fraud proof against an optimistic job's revealed result",
+		Long: `Claim that re-executing an optimistic job gives a different result than the
+one its provider revealed (and signed). The claim is settled by re-execution on
+drawn referees: if they side with the provider the bond is lost (half burned,
+half to the referees); if not, the provider is slashed, the bond comes back
+and the challenger shares the slash's reporter reward with the referees. A
+challenge is made in the window after the result is revealed (mycel job
+verification ID shows it).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseJobID(args[0])
+			if err != nil {
+				return err
+			}
+			b, err := types.ParseAmount(bond)
+			if err != nil {
+				return fmt.Errorf("--bond: %w", err)
+			}
+			m := compute.MsgChallenge{Job: id, Bond: b}
+			return e.broadcast(cmd.Context(), &chf, []tx.Msg{{Kind: compute.KindChallenge, Body: m.Encode()}}, fmt.Sprintf("challenge job %d", id))
+		},
+	}
+	challenge.Flags().StringVar(&bond, "bond", "1myc", "the bond, lost if re-execution agrees with the provider")
+	chf.register(challenge)
+
+	verification := &cobra.Command{
+		Use:   "verification ID",
+		Short: "Show a verified job's runs, referees, claims and verdict",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseJobID(args[0])
+			if err != nil {
+				return err
+			}
+			c := e.client()
+			g, err := c.Verification(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			var rs []*compute.Job
+			for _, rid := range append(append([]uint64(nil), g.Members...), g.Referees...) {
+				r, err := c.Job(cmd.Context(), rid)
+				if err != nil {
+					return err
+				}
+				rs = append(rs, r)
+			}
+			return e.print(map[string]any{"verification": g, "runs": rs}, func(w io.Writer) { printGroup(w, g, rs) })
+		},
+	}
+	cmd.AddCommand(submit, status, result, list, cancel, challenge, verification)
 	return cmd
+}
+
+func printGroup(w io.Writer, g *compute.Group, rs []*compute.Job) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "job\t%d, %s verification\n", g.ID, g.Mode)
+	fmt.Fprintf(tw, "phase\t%s\n", g.Phase)
+	if g.Mode == compute.VerifyOptimistic {
+		fmt.Fprintf(tw, "audit\trate %s, drawn %v, audited %v\n", g.AuditRate, g.Drawn, g.Audited)
+	}
+	if g.Phase == compute.PhaseChallenge {
+		fmt.Fprintf(tw, "challenge window\tuntil height %d (mycel job challenge %d)\n", g.FinalAt, g.ID)
+	}
+	if !g.Challenger.IsZero() {
+		fmt.Fprintf(tw, "challenger\t%s\n", g.Challenger)
+	}
+	if g.Outcome != "" {
+		fmt.Fprintf(tw, "outcome\t%s\n", g.Outcome)
+	}
+	if !g.Output.IsZero() {
+		fmt.Fprintf(tw, "output\t%s\n", g.Output)
+	}
+	tw.Flush()
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "RUN\tROLE\tPROVIDER\tSTATE\tOUTPUT\tPAID\tREASON\n")
+	for _, r := range rs {
+		out := "-"
+		if !r.Output.IsZero() {
+			out = r.Output.String()[:12]
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Role, r.Provider, r.State, out, r.Paid, r.Reason)
+	}
+	tw.Flush()
 }
 
 func parseJobID(s string) (uint64, error) {
@@ -261,6 +367,9 @@ func (e *env) follow(ctx context.Context, c *client.Client, id uint64) (*compute
 		j, err := c.Job(ctx, id)
 		if err != nil {
 			return nil, err
+		}
+		if j.Group != 0 {
+			return e.followGroup(ctx, c, j)
 		}
 		line := j.State.String()
 		switch j.State {
@@ -282,6 +391,98 @@ func (e *env) follow(ctx context.Context, c *client.Client, id uint64) (*compute
 		case <-time.After(300 * time.Millisecond):
 		}
 	}
+}
+
+// followGroup follows a verified job until its group has a verdict, and
+// returns the run whose result stands (or the first run, failed, when
+// the group failed).
+func (e *env) followGroup(ctx context.Context, c *client.Client, j *compute.Job) (*compute.Job, error) {
+	last := ""
+	for {
+		g, err := c.Verification(ctx, j.ID)
+		if err != nil {
+			return nil, err
+		}
+		line := g.Phase.String()
+		switch g.Phase {
+		case compute.PhaseRefereeing:
+			line += fmt.Sprintf(" (round %d, %d referees)", g.Round, g.RoundSize)
+		case compute.PhaseChallenge:
+			line += fmt.Sprintf(" (open to fraud proofs until height %d)", g.FinalAt)
+		case compute.PhaseSettled, compute.PhaseFailed:
+			line += ": " + g.Outcome
+		}
+		if line != last {
+			e.progress("  job %d (%s) %s", g.ID, g.Mode, line)
+			last = line
+		}
+		if g.Finished() {
+			for _, id := range append(append([]uint64(nil), g.Members...), g.Referees...) {
+				r, err := c.Job(ctx, id)
+				if err != nil {
+					return nil, err
+				}
+				if g.Phase == compute.PhaseSettled && r.State == compute.Succeeded && r.Output == g.Output {
+					return r, nil
+				}
+			}
+			return c.Job(ctx, g.ID)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("stopped following job %d; see it with: mycel job verification %d", g.ID, g.ID)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+// verifyOptions sets a job's verification mode from the flags.
+func verifyOptions(m *compute.MsgSubmitJob, mode string, redundancy uint32, rate string) error {
+	v, err := compute.ParseVerifyMode(mode)
+	if err != nil {
+		return fmt.Errorf("--verify: %w", err)
+	}
+	m.Verify = uint8(v)
+	switch v {
+	case compute.VerifyNone:
+		if redundancy > 1 || rate != "" {
+			return fmt.Errorf("--redundancy and --audit-rate need --verify redundant or --verify optimistic")
+		}
+	case compute.VerifyRedundant:
+		if rate != "" {
+			return fmt.Errorf("--audit-rate is for --verify optimistic")
+		}
+		m.Redundancy = 3
+		if redundancy > 0 {
+			m.Redundancy = redundancy
+		}
+	case compute.VerifyOptimistic:
+		if redundancy > 1 {
+			return fmt.Errorf("--redundancy is for --verify redundant; an optimistic job runs on one provider")
+		}
+		if rate == "" {
+			return fmt.Errorf("--verify optimistic needs --audit-rate (for example 0.1)")
+		}
+		f, err := parseRate(rate)
+		if err != nil {
+			return fmt.Errorf("--audit-rate: %w", err)
+		}
+		m.Redundancy, m.AuditRate = 0, f
+	}
+	return nil
+}
+
+// parseRate reads a probability as a decimal (0.1) or a percentage (10%).
+func parseRate(s string) (types.Fraction, error) {
+	scale := 1.0
+	if strings.HasSuffix(s, "%") {
+		s, scale = strings.TrimSuffix(s, "%"), 0.01
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v*scale < 0 || v*scale > 1 {
+		return 0, fmt.Errorf("%q: want a probability between 0 and 1, such as 0.1 or 10%%", s)
+	}
+	return types.Fraction(math.Round(v * scale * types.FractionOne)), nil
 }
 
 // printResult prints a finished job's output, or explains why there is

@@ -100,10 +100,11 @@ func (e *env) providerSettings(ctx context.Context, f *providerFlags, ex *wasm.E
 	if slots <= 0 {
 		slots = max(int(profile.Cores)/2, 1)
 	}
+	engine := rtexec.New(cpu.New(0))
 	return provider.Config{
 		Client: e.client(), Key: key.Private, Profile: profile, Price: price, Tier: tier, Region: f.region, Slots: slots, Stake: stake,
 		Executors: map[compute.Kind]provider.Executor{compute.KindWasm: provider.WasmExecutor{E: ex},
-			compute.KindInference: provider.InferenceExecutor{E: rtexec.New(cpu.New(0))}},
+			compute.KindInference: provider.InferenceExecutor{E: engine}, compute.KindCheck: provider.CheckExecutor{E: engine}},
 		StateFile: filepath.Join(e.home, "provider", key.Name+".json"),
 	}, nil
 }
@@ -142,6 +143,8 @@ func (e *env) providerCmd() *cobra.Command {
 	var serveModels, openaiModels []string
 	var openaiURL, listen, publicURL string
 	var serveSlots int
+	var misbehave string
+	var pricePerToken, redeemAbove string
 	run := &cobra.Command{
 		Use:   "run --from KEY [--node URL]",
 		Short: "Register this machine and run jobs until interrupted",
@@ -160,6 +163,12 @@ built-in deterministic runtime, signing a receipt for every answer.`,
 				return err
 			}
 			defer closeExec()
+			if cfg.Misbehave, err = provider.ParseMisbehaviour(misbehave); err != nil {
+				return fmt.Errorf("--misbehave: %w", err)
+			}
+			if cfg.Misbehave.Kind != "" {
+				e.progress("WARNING: --misbehave %s: this provider cheats, for testing verification; it will be slashed", misbehave)
+			}
 			var engines provider.Engines
 			if len(serveModels) > 0 {
 				// The engine that runs inference jobs serves the gateway too.
@@ -198,6 +207,22 @@ built-in deterministic runtime, signing a receipt for every answer.`,
 			if len(engines) > 0 {
 				cfg.Engine, cfg.ServeSlots = engines, serveSlots
 			}
+			if pricePerToken != "" && cfg.Engine == nil {
+				return fmt.Errorf("--price-per-token prices the models served: give --serve-model or --openai-url too")
+			}
+			if pricePerToken != "" {
+				pay, closeWallet, err := e.providerPayments(cmd.Context(), cfg.Client, cfg.Key, pricePerToken)
+				if err != nil {
+					return err
+				}
+				defer closeWallet()
+				cfg.Payments = pay
+				if redeemAbove != "" {
+					if cfg.RedeemAbove, err = types.ParseAmount(redeemAbove); err != nil {
+						return fmt.Errorf("--redeem-above: %w", err)
+					}
+				}
+			}
 			if listen != "" {
 				if cfg.Engine == nil {
 					return fmt.Errorf("--listen serves models: give --serve-model or --openai-url too")
@@ -210,7 +235,7 @@ built-in deterministic runtime, signing a receipt for every answer.`,
 				if cfg.PublicURL == "" {
 					cfg.PublicURL = "http://" + ln.Addr().String()
 				}
-				srv := &http.Server{Handler: provider.DirectHandler(cfg.Key, cfg.Engine), ReadHeaderTimeout: 10 * time.Second}
+				srv := &http.Server{Handler: provider.DirectHandler(cfg.Key, cfg.Engine, cfg.Payments), ReadHeaderTimeout: 10 * time.Second}
 				go srv.Serve(ln)
 				defer srv.Close()
 				e.progress("answering inference requests straight at %s (announced as %s)", ln.Addr(), cfg.PublicURL)
@@ -231,6 +256,10 @@ built-in deterministic runtime, signing a receipt for every answer.`,
 	run.Flags().StringVar(&listen, "listen", "", "with a public address: answer the node's inference requests straight on this address (host:port), not through long polls")
 	run.Flags().StringVar(&publicURL, "public-url", "", "the URL nodes reach --listen at (default http://LISTEN)")
 	run.Flags().IntVar(&serveSlots, "serve-slots", 0, "inference requests answered at once (default: the job slots)")
+	run.Flags().StringVar(&pricePerToken, "price-per-token", "", "charge this much per generated token for the models served (like 2umyc), paid with payment channel vouchers to this provider (docs/gateway.md); default free")
+	run.Flags().StringVar(&redeemAbove, "redeem-above", "", "with --price-per-token: also redeem a channel lane on chain once it has grown this much (default: only when the payer settles)")
+	run.Flags().StringVar(&misbehave, "misbehave", "", "for testing verification only: cheat (lie, lie=RATE or silent)")
+	_ = run.Flags().MarkHidden("misbehave")
 
 	list := &cobra.Command{
 		Use:   "list",
@@ -311,9 +340,13 @@ func printProvider(w io.Writer, p app.ProviderInfo, height int64) {
 	fmt.Fprintf(tw, "price\t%s per compute unit\n", p.Price)
 	fmt.Fprintf(tw, "tier, region\t%s, %s\n", p.Tier, p.Region)
 	fmt.Fprintf(tw, "stake\t%s\n", p.Stake)
-	fmt.Fprintf(tw, "jobs\t%d running of %d slots; %d done, %d failed on their own, %d missed (faults)\n", p.Active, p.Slots, p.Done, p.Failed, p.Missed)
+	fmt.Fprintf(tw, "jobs\t%d running of %d slots; %d done, %d failed on their own, %d deadlines missed\n", p.Active, p.Slots, p.Done, p.Failed, p.Missed)
+	fmt.Fprintf(tw, "faults\t%d proven (results that re-execution contradicted), %s slashed for them\n", p.Faults, p.Slashed)
 	fmt.Fprintf(tw, "earned\t%s (job payments and rewards)\n", p.Earned)
-	fmt.Fprintf(tw, "reputation\tneutral (scored once verification lands)\n")
+	fmt.Fprintf(tw, "reputation\t%.3f of 1 (from settled work, misses, faults, age and stake; docs/verification.md)\n", float64(p.Reputation)/types.FractionOne)
+	if p.Locked > 0 {
+		fmt.Fprintf(tw, "stake locked\t%s by open optimistic jobs\n", p.Locked)
+	}
 	if height > 0 {
 		fmt.Fprintf(tw, "registered\tat height %d, %d blocks ago\n", p.Since, height-p.Since)
 		fmt.Fprintf(tw, "lease\tuntil height %d\n", p.Lease)

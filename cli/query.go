@@ -216,6 +216,11 @@ func printParams(w io.Writer, p app.Params) {
 	fmt.Fprintf(tw, "unbonding\t%d blocks and %ds\n", p.Stake.UnbondingBlocks, p.Stake.UnbondingSeconds)
 	fmt.Fprintf(tw, "validators\tat most %d, each bonding at least %s\n", p.Stake.MaxValidators, p.Stake.MinValidatorBond)
 	fmt.Fprintf(tw, "slashing\tdouble sign %s (and banned), reporter paid %s of a slash\n", p.Stake.DoubleSignSlash, p.Stake.ReporterReward)
+	fmt.Fprintf(tw, "payment channels\tchallenge period %d blocks, deposit at least %s\n", p.Paych.SettleBlocks, p.Paych.MinDeposit)
+	if p.Agent.MinDeposit > 0 {
+		fmt.Fprintf(tw, "agents\tdeposit at least %s, listed %d blocks a registration, refunded %d blocks after deregistering; ratings pay at least %s\n",
+			p.Agent.MinDeposit, p.Agent.RegistrationBlocks, p.Agent.UnbondingBlocks, p.Agent.MinRatingPayment)
+	}
 	tw.Flush()
 }
 

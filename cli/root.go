@@ -83,7 +83,8 @@ then, in another terminal, try:               mycel status`,
 	pf.StringVarP(&e.output, "output", "o", "text", "output format: text or json")
 	pf.StringVar(&e.from, "from", "", "name of the key in the keyring that signs")
 	root.AddCommand(e.devnetCmd(), e.statusCmd(), e.keysCmd(), e.txCmd(), e.queryCmd(), e.stakeCmd(),
-		e.testnetCmd(), e.nodeCmd(), e.benchCmd(), e.versionCmd(), e.providerCmd(), e.jobCmd(), e.modelCmd())
+		e.testnetCmd(), e.nodeCmd(), e.benchCmd(), e.versionCmd(), e.providerCmd(), e.jobCmd(), e.modelCmd(),
+		e.channelCmd(), e.disputeCmd(), e.withMessaging(e.agentCmd()), e.marketCmd(), e.collectiveCmd())
 	return root
 }
 

@@ -399,6 +399,14 @@ func (c *Client) Job(ctx context.Context, id uint64) (*compute.Job, error) {
 	return &j, err
 }
 
+// Verification returns a verified job's group: its runs, referees,
+// claims and verdict. Any run's id names it.
+func (c *Client) Verification(ctx context.Context, id uint64) (*compute.Group, error) {
+	var g compute.Group
+	err := c.do(ctx, http.MethodGet, "/v1/jobs/"+strconv.FormatUint(id, 10)+"/verification", nil, nil, &g)
+	return &g, err
+}
+
 // Event returns the value of the first attribute key of the first event
 // of type typ in a transaction's result.
 func Event(r api.TxResult, typ, key string) (string, bool) {

@@ -16,6 +16,9 @@ type ModelInfo struct {
 	// Engine is the runtime version or "openai:ENGINE".
 	Engine        string `json:"engine"`
 	Deterministic bool   `json:"deterministic"`
+	// PricePerToken is what the provider asks per generated token, umyc,
+	// paid with payment channel vouchers; 0 serves the model free.
+	PricePerToken types.Amount `json:"price_per_token,omitempty"`
 }
 
 // Task is a request the node hands a provider.
@@ -26,6 +29,9 @@ type Task struct {
 	// provider sends each piece at once; otherwise it sends the answer
 	// in one piece at the end, which is cheaper.
 	Stream bool `json:"stream,omitempty"`
+	// Voucher pays a paid model's provider: the voucher's compact text
+	// form, as the client sent it in HeaderVoucher.
+	Voucher string `json:"voucher,omitempty"`
 }
 
 // Event is one line a provider streams back for a task (newline-delimited
@@ -37,6 +43,8 @@ type Event struct {
 	Tokens []TokenProb `json:"tokens,omitempty"`
 	Final  *Final      `json:"final,omitempty"`
 	Error  *Error      `json:"error,omitempty"`
+	// Payment goes with a 402 Error: what the request must pay.
+	Payment *Payment `json:"payment,omitempty"`
 }
 
 // TokenProb is a generated token and its log probability.
@@ -51,6 +59,8 @@ type Final struct {
 	PromptTokens     int     `json:"prompt_tokens"`
 	CompletionTokens int     `json:"completion_tokens"`
 	Receipt          Receipt `json:"receipt"`
+	// Payment is what a paid request paid.
+	Payment *Payment `json:"payment,omitempty"`
 }
 
 // Error is a request's failure, in OpenAI's error shape; Status is the
@@ -61,6 +71,10 @@ type Error struct {
 	Param   string `json:"param,omitempty"`
 	Code    string `json:"code,omitempty"`
 	Message string `json:"message"`
+	// Payment, with a 402, says what to pay: the gateway writes it beside
+	// the error as mycel_payment; between provider and node it travels in
+	// Event.Payment.
+	Payment *Payment `json:"-"`
 }
 
 // OpenAI's error types.

@@ -155,6 +155,8 @@ type ChatCompletion struct {
 	// Request is the request as the provider ran it, for
 	// mycel model verify-receipt.
 	Request *Request `json:"mycel_request,omitempty"`
+	// Payment is what a paid request paid.
+	Payment *Payment `json:"mycel_payment,omitempty"`
 }
 
 // ChatChoice is one answer.
@@ -197,6 +199,7 @@ type ChatChunk struct {
 	SystemFingerprint string       `json:"system_fingerprint"`
 	Receipt           *Receipt     `json:"mycel_receipt,omitempty"`
 	Request           *Request     `json:"mycel_request,omitempty"`
+	Payment           *Payment     `json:"mycel_payment,omitempty"`
 }
 
 // Completion is the answer of POST /v1/completions (and, with Object
@@ -211,6 +214,7 @@ type Completion struct {
 	SystemFingerprint string             `json:"system_fingerprint"`
 	Receipt           *Receipt           `json:"mycel_receipt,omitempty"`
 	Request           *Request           `json:"mycel_request,omitempty"`
+	Payment           *Payment           `json:"mycel_payment,omitempty"`
 }
 
 // CompletionChoice is one completion.
@@ -256,11 +260,23 @@ type ModelDetail struct {
 	// /v1/registry/models/{hash}), with its license there.
 	Registered bool   `json:"registered"`
 	License    string `json:"license,omitempty"`
+	// PricePerToken is the lowest price a provider asks for the model per
+	// generated token (0: some provider serves it free); Offers lists
+	// every live provider's.
+	PricePerToken types.Amount `json:"price_per_token"`
+	Offers        []Offer      `json:"offers"`
 }
 
-// ErrorResponse is OpenAI's error body.
+// Offer is one provider's price for a model.
+type Offer struct {
+	Provider      types.Address `json:"provider"`
+	PricePerToken types.Amount  `json:"price_per_token"`
+}
+
+// ErrorResponse is OpenAI's error body; a 402 adds mycel_payment.
 type ErrorResponse struct {
-	Error *Error `json:"error"`
+	Error   *Error   `json:"error"`
+	Payment *Payment `json:"mycel_payment,omitempty"`
 }
 
 func badParam(param, format string, args ...any) *Error {

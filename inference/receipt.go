@@ -3,7 +3,6 @@ package inference
 import (
 	"crypto/ed25519"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -20,10 +19,6 @@ const ReceiptVersion = "mycel-receipt/1"
 // carries it too, as the field mycel_receipt, and a stream carries it in
 // its last chunk.
 const HeaderReceipt = "X-Mycel-Receipt"
-
-// receiptDomain prefixes the bytes a receipt's signer signs, so the
-// signature cannot be taken for a transaction's or any other object's.
-const receiptDomain = "mycel/receipt/v1\x00"
 
 // Receipt is a provider's signed statement that it ran Request on Model
 // with Runtime and produced Output.
@@ -59,26 +54,13 @@ func (h *HexBytes) UnmarshalText(b []byte) error {
 	return nil
 }
 
-func (r *Receipt) signBytes() []byte {
-	b := []byte(receiptDomain)
-	str := func(s string) {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	str(r.Version)
-	str(r.Runtime)
-	if r.Deterministic {
-		b = append(b, 1)
-	} else {
-		b = append(b, 0)
-	}
-	b = append(b, r.Model[:]...)
-	b = append(b, r.Request[:]...)
-	b = append(b, r.Output[:]...)
-	b = binary.BigEndian.AppendUint64(b, r.Seed)
-	b = append(b, r.Provider[:]...)
-	return b
+// Fields are what the receipt signs.
+func (r *Receipt) Fields() types.ReceiptFields {
+	return types.ReceiptFields{Version: r.Version, Runtime: r.Runtime, Deterministic: r.Deterministic, Model: r.Model,
+		Request: r.Request, Output: r.Output, Seed: r.Seed, Provider: r.Provider}
 }
+
+func (r *Receipt) signBytes() []byte { return r.Fields().SignBytes() }
 
 // Sign fills in the version, provider, public key and signature.
 func (r *Receipt) Sign(key ed25519.PrivateKey) {
@@ -124,4 +106,31 @@ func ParseReceiptHeader(s string) (*Receipt, error) {
 		return nil, fmt.Errorf("%w: %v", ErrBadReceipt, err)
 	}
 	return &r, nil
+}
+
+// Evidence is what a dispute over a receipt gives the referees: the
+// receipt, the request it names and the answer's text. A disputer
+// uploads it as JSON to a node's blob store and names its sha256.
+type Evidence struct {
+	Receipt Receipt `json:"receipt"`
+	Request Request `json:"request"`
+	Text    string  `json:"text"`
+}
+
+// Check verifies the receipt's signature and that the request and the
+// text are the ones it signs.
+func (e *Evidence) Check() error {
+	if err := e.Receipt.Verify(); err != nil {
+		return err
+	}
+	if e.Request.Model.IsZero() {
+		e.Request.Model = e.Receipt.Model
+	}
+	switch {
+	case e.Request.Hash() != e.Receipt.Request:
+		return fmt.Errorf("%w: the request's hash is %s, the receipt signs %s", ErrBadReceipt, e.Request.Hash(), e.Receipt.Request)
+	case OutputHash(e.Text) != e.Receipt.Output:
+		return fmt.Errorf("%w: the text's hash is %s, the receipt signs %s", ErrBadReceipt, OutputHash(e.Text), e.Receipt.Output)
+	}
+	return nil
 }

@@ -164,6 +164,14 @@ func (b *backend) Job(_ context.Context, id uint64) (*compute.Job, error) {
 	return j, nil
 }
 
+func (b *backend) Group(_ context.Context, id uint64) (*compute.Group, error) {
+	g, ok := b.n.app.Group(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: job %d is not a verified job", api.ErrNotFound, id)
+	}
+	return g, nil
+}
+
 func (b *backend) Work(ctx context.Context, p types.Address, after int64, wait time.Duration) (api.Work, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()

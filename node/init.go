@@ -69,6 +69,9 @@ type NetworkSpec struct {
 	// Models are registered at genesis (height 0); their owners need no
 	// account.
 	Models []model.Model
+	// ChannelSettleBlocks is the payment channels' challenge period; 0
+	// for the default (paych.DefaultParams).
+	ChannelSettleBlocks int64
 }
 
 // InitNetwork writes the homes of a new network: keys, configuration and
@@ -140,6 +143,9 @@ func InitNetwork(spec NetworkSpec) error {
 		return err
 	}
 	g.Model.Models = spec.Models
+	if spec.ChannelSettleBlocks > 0 {
+		g.Paych.SettleBlocks = spec.ChannelSettleBlocks
+	}
 	appState, err := json.MarshalIndent(g, "", "  ")
 	if err != nil {
 		return err

@@ -32,6 +32,7 @@ import (
 	"github.com/mycelnet/mycel/api"
 	"github.com/mycelnet/mycel/app"
 	"github.com/mycelnet/mycel/blobstore"
+	"github.com/mycelnet/mycel/mailbox"
 	"github.com/mycelnet/mycel/storage"
 	"github.com/mycelnet/mycel/types"
 )
@@ -67,6 +68,8 @@ type Node struct {
 	fetch   *fetcher
 	httpSrv *http.Server
 	apiAddr string
+	mailbox *mailbox.Store
+	agents  agentIndex
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	stopped sync.Once
@@ -119,12 +122,14 @@ func NewComet(ctx context.Context, conf *cmtcfg.Config, a abci.Application, metr
 	c := &Comet{}
 	dbs := func(ctx *cmtcfg.DBContext) (dbm.DB, error) {
 		db, err := openCometDB(ctx, slogOf(log))
-		if err == nil && ctx.ID == "tx_index" {
-			g := &guardedDB{DB: db}
-			c.txIndex = g
-			return g, nil
+		if err != nil {
+			return nil, err
 		}
-		return db, err
+		g := &guardedDB{DB: db}
+		if ctx.ID == "tx_index" {
+			c.txIndex = g
+		}
+		return g, nil
 	}
 	cmt, err := cmtnode.NewNode(ctx, conf, pv, nodeKey,
 		// The application guards its own state, so CheckTx calls can run
@@ -248,9 +253,15 @@ func Start(ctx context.Context, home string, o Options) (*Node, error) {
 		return nil, fmt.Errorf("API address %s: %w (is another node running? pick another with --api)", mc.API.Listen, err)
 	}
 	n.apiAddr = ln.Addr().String()
+	messaging, err := n.openMessaging(genesis.ChainID)
+	if err != nil {
+		ln.Close()
+		n.Stop()
+		return nil, err
+	}
 	handler := api.Handler(api.Config{
 		Backend: &backend{n: n}, Blobs: n.blobs, Gatherer: gatherer, Registerer: reg,
-		Logger: o.Logger.With("module", "api"),
+		Logger: o.Logger.With("module", "api"), Messaging: messaging,
 	})
 	n.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	bg, cancel := context.WithCancel(context.Background())
@@ -270,6 +281,7 @@ func Start(ctx context.Context, home string, o Options) (*Node, error) {
 		defer n.wg.Done()
 		n.collectBlobs(bg, time.Hour)
 	}()
+	n.collectMail(bg)
 	return n, nil
 }
 
@@ -343,6 +355,11 @@ func (n *Node) Stop() error {
 			err = fmt.Errorf("stop consensus: %w", e)
 		}
 		n.wg.Wait()
+		if n.mailbox != nil {
+			if e := n.mailbox.Close(); e != nil && err == nil {
+				err = fmt.Errorf("close mailboxes: %w", e)
+			}
+		}
 		if e := n.db.Close(); e != nil && err == nil {
 			err = fmt.Errorf("close state database: %w", e)
 		}

@@ -1,6 +1,7 @@
 package compute_test
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"testing"
 
@@ -138,3 +139,34 @@ func FuzzAck(f *testing.F)    { fuzz(f, keeper.HandleAckJob, jobSeeds()...) }
 func FuzzCancel(f *testing.F) { fuzz(f, keeper.HandleCancelJob, jobSeeds()...) }
 func FuzzCommit(f *testing.F) { fuzz(f, keeper.HandleCommitResult, jobSeeds()...) }
 func FuzzReveal(f *testing.F) { fuzz(f, keeper.HandleRevealResult, jobSeeds()...) }
+
+func FuzzSubmitVerified(f *testing.F) {
+	fuzz(f, keeper.HandleSubmitJob,
+		compute.MsgSubmitJob{Kind: compute.KindWasm, Program: types.SumHash([]byte("p")), MaxPrice: types.MYC(1), GasLimit: 1e6,
+			Verify: uint8(compute.VerifyRedundant), Redundancy: 3}.Encode(),
+		compute.MsgSubmitJob{Kind: compute.KindWasm, Program: types.SumHash([]byte("p")), MaxPrice: types.MYC(1), GasLimit: 1e6,
+			Verify: uint8(compute.VerifyOptimistic), AuditRate: types.FractionOne / 10}.Encode())
+}
+
+func FuzzChallenge(f *testing.F) {
+	fuzz(f, keeper.HandleChallenge, compute.MsgChallenge{Job: 1, Bond: types.MYC(1)}.Encode())
+}
+
+func disputeSeed() []byte {
+	key := chaintest.Key("p1")
+	rf := types.ReceiptFields{Version: compute.ReceiptVersion, Runtime: "mycel-rt/1", Deterministic: true,
+		Model: types.SumHash([]byte("m")), Request: types.SumHash([]byte("q")), Output: types.SumHash([]byte("o")),
+		Provider: chaintest.Addr("p1")}
+	return compute.MsgDispute{Receipt: rf, PubKey: key.Public().(ed25519.PublicKey), Signature: ed25519.Sign(key, rf.SignBytes()),
+		Evidence: types.SumHash([]byte("e")), Bond: types.MYC(1)}.Encode()
+}
+
+func FuzzDispute(f *testing.F) { fuzz(f, keeper.HandleDispute, disputeSeed()) }
+
+func FuzzBallot(f *testing.F) {
+	fuzz(f, keeper.HandleBallot, compute.MsgBallot{Dispute: 2, Commitment: types.SumHash([]byte("c"))}.Encode())
+}
+
+func FuzzBallotReveal(f *testing.F) {
+	fuzz(f, keeper.HandleBallotReveal, compute.MsgBallotReveal{Dispute: 2, Vote: 1}.Encode())
+}

@@ -77,6 +77,25 @@ func (k Keeper) EndBlock(ctx exec.Ctx) error {
 			ctx.Emit(types.NewEvent("lease_lapsed", "provider", pr.Address.String()))
 		}
 	}
+	for _, kv := range due(ctx.KV, prefixDraw, h) {
+		ctx.KV.Delete(kv.Key)
+		if g := GetGroup(ctx.KV, idAfter(prefixDraw, kv.Key)); g != nil {
+			if err := k.drawAudit(ctx, p, g); err != nil {
+				return err
+			}
+		}
+	}
+	for _, kv := range due(ctx.KV, prefixFinal, h) {
+		ctx.KV.Delete(kv.Key)
+		if g := GetGroup(ctx.KV, idAfter(prefixFinal, kv.Key)); g != nil {
+			if err := k.closeWindow(ctx, g); err != nil {
+				return err
+			}
+		}
+	}
+	if err := k.plant(ctx, p); err != nil {
+		return err
+	}
 	if err := k.schedule(ctx, p); err != nil {
 		return err
 	}
@@ -95,6 +114,13 @@ func (k Keeper) deadline(ctx exec.Ctx, p Params, id uint64, h int64) error {
 	switch {
 	case j.State == Assigned && !j.Acked && j.AckDeadline <= h:
 		return k.miss(ctx, p, j, "no acknowledgement by height "+types.U64(uint64(j.AckDeadline)))
+	case j.Group != 0 && j.State == Committed && j.Deadline <= h && !k.gateOpen(ctx, j):
+		// Waiting on other runs is not the run's fault: it gets
+		// RevealBlocks more.
+		j.Deadline = h + p.Verification.RevealBlocks
+		ctx.KV.Set(queueKey(prefixDeadline, j.Deadline, be64(j.ID)), []byte{})
+		setJob(ctx.KV, j)
+		return nil
 	case (j.State == Assigned || j.State == Committed || j.State == Revealed) && j.Deadline <= h:
 		why := "no result by height " + types.U64(uint64(j.Deadline))
 		if j.State == Revealed {
@@ -110,21 +136,32 @@ func (k Keeper) deadline(ctx exec.Ctx, p Params, id uint64, h int64) error {
 func (k Keeper) miss(ctx exec.Ctx, p Params, j *Job, why string) error {
 	missed, since := j.Provider, j.AssignedAt
 	k.release(ctx, j)
-	if pr := GetProvider(ctx.KV, missed); pr != nil {
-		pr.Missed++
-		setProvider(ctx.KV, pr)
-	}
-	if err := k.Stake.SlashProvider(ctx, missed, p.MissSlash, fmt.Sprintf("missed job %d: %s", j.ID, why), since); err != nil {
+	if _, _, err := k.Stake.SlashProvider(ctx, missed, p.MissSlash, fmt.Sprintf("missed job %d: %s", j.ID, why), Slashing{Since: since}); err != nil {
 		return fmt.Errorf("slash %s: %w", missed, err)
 	}
+	if pr := GetProvider(ctx.KV, missed); pr != nil {
+		pr.Missed++
+		k.noteRep(ctx, pr, repMissed)
+		reindex(ctx.KV, pr, ctx.Block.Height)
+		setProvider(ctx.KV, pr)
+	}
+	ctx.Emit(types.NewEvent("job_missed", "id", types.U64(j.ID), "provider", missed.String(), "reason", why))
+	if j.Group != 0 {
+		if done, err := k.missGrouped(ctx, p, j, why); done || err != nil {
+			return err
+		}
+	}
+	k.unlock(ctx, j)
 	j.Excluded = append(j.Excluded, missed)
 	j.Attempts++
-	ctx.Emit(types.NewEvent("job_missed", "id", types.U64(j.ID), "provider", missed.String(), "reason", why))
 	j.Provider, j.Price, j.AssignedAt, j.Acked, j.AckDeadline, j.Deadline = types.Address{}, 0, 0, false, 0, 0
 	j.Commitment, j.CommittedAt, j.FeesPaid = types.Hash{}, 0, 0
 	j.Output, j.OutputSize, j.GasUsed, j.RunFailure = types.Hash{}, 0, 0, ""
 	if j.Attempts >= p.MaxAttempts {
-		return k.finish(ctx, j, Failed, fmt.Sprintf("%d providers missed the job", j.Attempts), 0)
+		if err := k.finish(ctx, j, Failed, fmt.Sprintf("%d providers missed the job", j.Attempts), 0); err != nil {
+			return err
+		}
+		return k.groupProgress(ctx, j)
 	}
 	j.QueueExpiry = ctx.Block.Height + p.QueueBlocks
 	enqueue(ctx, j)
@@ -148,6 +185,9 @@ func (k Keeper) schedule(ctx exec.Ctx, p Params) error {
 		}
 		if j.QueueExpiry <= h {
 			if err := k.finish(ctx, j, Failed, "no eligible provider took the job before its queue expiry", 0); err != nil {
+				return err
+			}
+			if err := k.groupProgress(ctx, j); err != nil {
 				return err
 			}
 			continue
@@ -182,6 +222,18 @@ func (k Keeper) assign(ctx exec.Ctx, p Params, j *Job, pr *Provider) {
 	ctx.KV.Set(queueKey(prefixDeadline, j.Deadline, be64(j.ID)), []byte{})
 	ctx.KV.Set(providerJobKey(pr.Address, j.ID), []byte{})
 	setJob(ctx.KV, j)
+	if j.Group != 0 && j.Role == RoleProvider {
+		// Redundant runs go to different providers.
+		if g := GetGroup(ctx.KV, j.Group); g != nil {
+			for _, id := range g.Members {
+				if s := GetJob(ctx.KV, id); s != nil && id != j.ID && !s.State.Finished() {
+					s.Excluded = append(s.Excluded, pr.Address)
+					setJob(ctx.KV, s)
+				}
+			}
+		}
+	}
+	pr.Locked += j.Lock
 	pr.Active++
 	reindex(ctx.KV, pr, h)
 	setProvider(ctx.KV, pr)

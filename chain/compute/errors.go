@@ -22,4 +22,5 @@ var (
 	ErrNotSupported    = types.NewError(Codespace, 14, "not supported yet")
 	ErrProviderJailed  = types.NewError(Codespace, 15, "provider stake is jailed")
 	ErrInsufficientPay = types.NewError(Codespace, 16, "maximum price too low")
+	ErrNoChallenge     = types.NewError(Codespace, 17, "the job cannot be challenged")
 )

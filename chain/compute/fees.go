@@ -37,7 +37,7 @@ func (k Keeper) FeePayer(ctx exec.Ctx, signer types.Address, kind uint16, body [
 		return nil
 	}
 	j := GetJob(ctx.KV, id)
-	if j == nil || j.Provider != signer || j.State != want || j.FeesPaid&flag != 0 {
+	if j == nil || j.Provider != signer || j.State != want || j.FeesPaid&flag != 0 || j.Escrow == 0 {
 		return nil
 	}
 	if kind == KindAckJob && j.Acked {

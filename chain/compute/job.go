@@ -29,8 +29,8 @@ func (k Keeper) HandleSubmitJob(ctx exec.Ctx, signer types.Address, body []byte)
 	switch {
 	case m.Kind != KindWasm && m.Kind != KindInference:
 		return ErrInvalidJob.Wrapf("kind %d: wasm (1) or inference (2)", m.Kind)
-	case m.Redundancy > 1 || m.Verify != 0:
-		return ErrNotSupported.Wrapf("redundant and verified jobs come with the verification module; submit with redundancy 1 and no verification mode")
+	case m.Verify == 0 && (m.Redundancy > 1 || m.AuditRate != 0):
+		return ErrInvalidJob.Wrapf("redundancy and an audit rate need a verification mode (redundant or optimistic)")
 	case m.Program.IsZero():
 		return ErrInvalidJob.Wrapf("no program hash")
 	case m.GasLimit == 0 || m.GasLimit > p.MaxGas:
@@ -50,6 +50,10 @@ func (k Keeper) HandleSubmitJob(ctx exec.Ctx, signer types.Address, body []byte)
 	case m.MaxPrice <= p.FeeAllowance:
 		return ErrInsufficientPay.Wrapf("max price %s must exceed the fee allowance of %s kept for the provider's transactions", m.MaxPrice, p.FeeAllowance)
 	}
+	if m.Verify != 0 {
+		_, err := k.submitGroup(ctx, signer, m, p, m.AuditRate)
+		return err
+	}
 	if err := k.Bank.Send(ctx.KV, signer, Escrow, m.MaxPrice); err != nil {
 		return err
 	}
@@ -58,7 +62,7 @@ func (k Keeper) HandleSubmitJob(ctx exec.Ctx, signer types.Address, body []byte)
 		ID: nextJobID(ctx.KV), Client: signer, Kind: m.Kind, Program: m.Program, Input: m.Input, Req: m.Req,
 		MaxPrice: m.MaxPrice, Escrow: m.MaxPrice, GasLimit: m.GasLimit, MaxOutputBytes: m.MaxOutputBytes,
 		DeadlineBlocks: m.DeadlineBlocks, Submitted: h, QueueExpiry: h + p.QueueBlocks, State: Queued,
-		Inline: m.Inline, OnChain: m.OnChain,
+		Inline: m.Inline, OnChain: m.OnChain, Runtime: DefaultRuntime(m.Kind),
 	}
 	enqueue(ctx, j)
 	setJob(ctx.KV, j)
@@ -81,6 +85,12 @@ func (k Keeper) HandleCancelJob(ctx exec.Ctx, signer types.Address, body []byte)
 		return ErrNoJob.Wrapf("%d", m.ID)
 	case j.Client != signer:
 		return ErrNotClient.Wrapf("job %d belongs to %s", j.ID, j.Client)
+	case j.Group != 0:
+		g := GetGroup(ctx.KV, j.Group)
+		if j.Role != RoleProvider || g == nil || g.Finished() {
+			return ErrWrongState.Wrapf("job %d is a %s run of verified job %d, which is %s", j.ID, j.Role, j.Group, g.Phase)
+		}
+		return k.cancelGroup(ctx, g)
 	case j.State != Queued && j.State != Assigned:
 		return ErrWrongState.Wrapf("job %d is %s; only queued or assigned jobs without a committed result can be cancelled", j.ID, j.State)
 	}
@@ -171,6 +181,9 @@ func (k Keeper) HandleCommitResult(ctx exec.Ctx, signer types.Address, body []by
 	setJob(ctx.KV, j)
 	k.touchProvider(ctx, signer)
 	ctx.Emit(types.NewEvent("job_committed", "id", types.U64(j.ID), "provider", signer.String()))
+	if j.Group != 0 {
+		k.onCommit(ctx, j)
+	}
 	return nil
 }
 
@@ -191,6 +204,8 @@ func (k Keeper) HandleRevealResult(ctx exec.Ctx, signer types.Address, body []by
 		return ErrWrongState.Wrapf("job %d is %s; reveal after a commit", j.ID, j.State)
 	case ctx.Block.Height <= j.CommittedAt:
 		return ErrTooEarly.Wrapf("job %d was committed at height %d; reveal in a later block", j.ID, j.CommittedAt)
+	case j.Group != 0 && !k.gateOpen(ctx, j):
+		return k.revealGate(ctx, j)
 	case Commitment(j.ID, m.Output, m.GasUsed, m.Failure, m.Salt) != j.Commitment:
 		return ErrBadReveal.Wrapf("job %d", j.ID)
 	case m.GasUsed > j.GasLimit:
@@ -213,6 +228,9 @@ func (k Keeper) HandleRevealResult(ctx exec.Ctx, signer types.Address, body []by
 		j.Result = m.Result
 		ctx.Emit(types.NewEvent("job_result", "id", types.U64(j.ID), "client", j.Client.String(),
 			"result", base64.StdEncoding.EncodeToString(m.Result)))
+	}
+	if j.Group != 0 {
+		return k.onReveal(ctx, j)
 	}
 	switch {
 	case m.Failure != "":
@@ -242,6 +260,7 @@ func (k Keeper) touchProvider(ctx exec.Ctx, a types.Address) {
 // client gets the rest back. Call release first for assigned jobs.
 func (k Keeper) finish(ctx exec.Ctx, j *Job, s State, reason string, gas uint64) error {
 	params := GetParams(ctx.KV)
+	k.unlock(ctx, j)
 	var pay types.Amount
 	ran := !j.Provider.IsZero() && (s == Succeeded || j.RunFailure != "")
 	if ran {
@@ -264,6 +283,8 @@ func (k Keeper) finish(ctx exec.Ctx, j *Job, s State, reason string, gas uint64)
 			} else {
 				p.Failed++
 			}
+			k.noteRep(ctx, p, repGood)
+			reindex(ctx.KV, p, ctx.Block.Height)
 			setProvider(ctx.KV, p)
 		}
 	}

@@ -1,7 +1,6 @@
 package compute
 
 import (
-	"fmt"
 	"github.com/mycelnet/mycel/chain/codec"
 	"github.com/mycelnet/mycel/types"
 )
@@ -16,6 +15,10 @@ const (
 	KindAckJob             uint16 = 0x0313
 	KindCommitResult       uint16 = 0x0314
 	KindRevealResult       uint16 = 0x0315
+	KindChallenge          uint16 = 0x0316
+	KindDispute            uint16 = 0x0317
+	KindBallot             uint16 = 0x0318
+	KindBallotReveal       uint16 = 0x0319
 )
 
 // MsgRegisterProvider registers the signer as a provider, or updates its
@@ -39,6 +42,9 @@ func (m MsgRegisterProvider) Encode() []byte {
 	w.String(m.Region)
 	w.Uvarint(uint64(m.Slots))
 	w.Uvarint(uint64(m.Stake))
+	if len(m.Profile.Runtimes) > 0 {
+		writeRuntimes(w, m.Profile.Runtimes)
+	}
 	return w.Bytes()
 }
 
@@ -47,6 +53,11 @@ func DecodeMsgRegisterProvider(b []byte) (MsgRegisterProvider, error) {
 	r := codec.NewReader(b)
 	m := MsgRegisterProvider{Profile: readProfile(r), Price: types.Amount(r.Uvarint()), Tier: Tier(r.Byte()),
 		Region: r.String(32), Slots: uint32(r.Uvarint()), Stake: types.Amount(r.Uvarint())}
+	if r.Remaining() > 0 {
+		if m.Profile.Runtimes = readRuntimes(r); r.Err() == nil && len(m.Profile.Runtimes) == 0 {
+			return m, ErrMalformed.Wrapf("register provider: an empty runtime list must be left out")
+		}
+	}
 	if err := r.Done(); err != nil {
 		return m, ErrMalformed.Wrapf("register provider: %v", err)
 	}
@@ -63,10 +74,12 @@ type MsgSubmitJob struct {
 	GasLimit       uint64       `json:"gas_limit"`
 	MaxOutputBytes uint64       `json:"max_output_bytes"`
 	DeadlineBlocks int64        `json:"deadline_blocks"`
-	// Redundancy and Verify are for the verification modes; only 1 and
-	// 0 (none) are accepted until they exist.
-	Redundancy uint32 `json:"redundancy"`
-	Verify     uint8  `json:"verify"`
+	// Redundancy and Verify choose the verification mode (verify.go):
+	// Verify 1 runs the job on Redundancy providers, Verify 2 on one
+	// provider audited with probability AuditRate.
+	Redundancy uint32         `json:"redundancy"`
+	Verify     uint8          `json:"verify"`
+	AuditRate  types.Fraction `json:"audit_rate,omitempty"`
 	// Inline is the input carried in the transaction itself (at most
 	// MaxInlineBytes; Input is then its hash), so a job needs no upload:
 	// what an agent or a contract requesting an inference sends.
@@ -94,31 +107,14 @@ func (m MsgSubmitJob) Encode() []byte {
 	w.Varint(m.DeadlineBlocks)
 	w.Uvarint(uint64(m.Redundancy))
 	w.Byte(m.Verify)
-	writeInline(w, m.Inline, m.OnChain)
+	if len(m.Inline) > 0 || m.OnChain || m.AuditRate != 0 {
+		w.LenBytes(m.Inline)
+		w.Bool(m.OnChain)
+	}
+	if m.AuditRate != 0 {
+		w.Uvarint(uint64(m.AuditRate))
+	}
 	return w.Bytes()
-}
-
-// writeInline appends the optional inline input and on-chain flag: nothing
-// when both are unset, so earlier encodings stay canonical.
-func writeInline(w *codec.Writer, inline []byte, onChain bool) {
-	if len(inline) > 0 || onChain {
-		w.LenBytes(inline)
-		w.Bool(onChain)
-	}
-}
-
-// readInline reads what writeInline wrote, refusing the non-canonical
-// form of both present and unset.
-func readInline(r *codec.Reader) ([]byte, bool, error) {
-	if r.Remaining() == 0 {
-		return nil, false, nil
-	}
-	inline := r.LenBytes(MaxInlineBytes)
-	onChain := r.Bool()
-	if r.Err() == nil && len(inline) == 0 && !onChain {
-		return nil, false, fmt.Errorf("empty inline input and no on-chain result must be left out")
-	}
-	return inline, onChain, nil
 }
 
 // DecodeMsgSubmitJob parses the body.
@@ -135,9 +131,17 @@ func DecodeMsgSubmitJob(b []byte) (MsgSubmitJob, error) {
 	m.DeadlineBlocks = r.Varint()
 	m.Redundancy = uint32(r.Uvarint())
 	m.Verify = r.Byte()
-	var err error
-	if m.Inline, m.OnChain, err = readInline(r); err != nil {
-		return m, ErrMalformed.Wrapf("submit job: %v", err)
+	if r.Remaining() > 0 {
+		m.Inline = r.LenBytes(MaxInlineBytes)
+		m.OnChain = r.Bool()
+		if r.Remaining() > 0 {
+			if m.AuditRate = types.Fraction(r.Uvarint()); r.Err() == nil && m.AuditRate == 0 {
+				return m, ErrMalformed.Wrapf("submit job: a zero audit rate must be left out")
+			}
+		}
+		if r.Err() == nil && len(m.Inline) == 0 && !m.OnChain && m.AuditRate == 0 {
+			return m, ErrMalformed.Wrapf("submit job: empty inline input and no on-chain result must be left out")
+		}
 	}
 	if err := r.Done(); err != nil {
 		return m, ErrMalformed.Wrapf("submit job: %v", err)
@@ -237,6 +241,33 @@ func DecodeMsgRevealResult(b []byte) (MsgRevealResult, error) {
 	}
 	if err := r.Done(); err != nil {
 		return m, ErrMalformed.Wrapf("reveal result: %v", err)
+	}
+	return m, nil
+}
+
+// MsgChallenge is a fraud proof against an optimistic job's revealed
+// result, which the chain holds signed by its provider: the claim that
+// re-execution gives a different result, backed by a bond that is lost
+// if re-execution agrees with the provider.
+type MsgChallenge struct {
+	Job  uint64       `json:"job,string"`
+	Bond types.Amount `json:"bond"`
+}
+
+// Encode returns the message body.
+func (m MsgChallenge) Encode() []byte {
+	w := codec.NewWriter(20)
+	w.Uvarint(m.Job)
+	w.Uvarint(uint64(m.Bond))
+	return w.Bytes()
+}
+
+// DecodeMsgChallenge parses the body.
+func DecodeMsgChallenge(b []byte) (MsgChallenge, error) {
+	r := codec.NewReader(b)
+	m := MsgChallenge{Job: r.Uvarint(), Bond: types.Amount(r.Uvarint())}
+	if err := r.Done(); err != nil {
+		return m, ErrMalformed.Wrapf("challenge: %v", err)
 	}
 	return m, nil
 }

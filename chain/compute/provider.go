@@ -39,8 +39,10 @@ func (k Keeper) HandleRegisterProvider(ctx exec.Ctx, signer types.Address, body 
 	p := GetProvider(ctx.KV, signer)
 	if p == nil {
 		p = &Provider{Address: signer, Since: ctx.Block.Height}
+		addToDrawList(ctx.KV, p)
 	}
 	p.Profile, p.Price, p.Tier, p.Region, p.Slots, p.Retired = m.Profile, m.Price, m.Tier, m.Region, m.Slots, false
+	k.noteRep(ctx, p, repTouch)
 	k.touchLease(ctx, p, params)
 	setProvider(ctx.KV, p)
 	c := ClassOf(p.Profile)

@@ -97,6 +97,7 @@ func RevealedJobs(r store.Reader, limit int) []*Job {
 func CheckInvariant(r store.Reader, b Bank) error {
 	var sum types.Amount
 	active := map[types.Address]uint32{}
+	locked := map[types.Address]types.Amount{}
 	it := r.Iterator(prefixJob, store.PrefixEnd(prefixJob))
 	defer it.Close()
 	for ; it.Valid(); it.Next() {
@@ -108,16 +109,31 @@ func CheckInvariant(r store.Reader, b Bank) error {
 			continue
 		}
 		sum += j.Escrow
-		if j.State != Queued {
+		if j.holdsSlot() {
 			active[j.Provider]++
 		}
+		if j.State != Queued {
+			locked[j.Provider] += j.Lock
+		}
+	}
+	git := r.Iterator(prefixGroup, store.PrefixEnd(prefixGroup))
+	defer git.Close()
+	for ; git.Valid(); git.Next() {
+		g := decodeGroup(idAfterPrefix(prefixGroup, git.Key()), git.Value())
+		if g.Finished() && g.Budget+g.Bond != 0 {
+			return fmt.Errorf("finished verification group %d still holds %s", g.ID, g.Budget+g.Bond)
+		}
+		sum += g.Budget + g.Bond
 	}
 	if got := b.Balance(r, Escrow); got != sum {
-		return fmt.Errorf("escrow account holds %d umyc, unfinished jobs escrow %d", got, sum)
+		return fmt.Errorf("escrow account holds %d umyc, unfinished jobs, audit budgets and challenge bonds %d", got, sum)
 	}
 	for _, p := range Providers(r, types.Address{}, 1<<30) {
 		if p.Active != active[p.Address] {
 			return fmt.Errorf("provider %s counts %d active jobs, %d are assigned to it", p.Address, p.Active, active[p.Address])
+		}
+		if p.Locked != locked[p.Address] {
+			return fmt.Errorf("provider %s counts %s of locked stake, its open runs lock %s", p.Address, p.Locked, locked[p.Address])
 		}
 	}
 	return nil

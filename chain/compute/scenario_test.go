@@ -1,6 +1,7 @@
 package compute_test
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -30,6 +31,9 @@ func (bankKeeper) Send(kv store.KV, from, to types.Address, a types.Amount) erro
 	return bank.Send(kv, from, to, a)
 }
 func (bankKeeper) Balance(r store.Reader, a types.Address) types.Amount { return bank.Balance(r, a) }
+func (bankKeeper) Burn(kv store.KV, from types.Address, a types.Amount) error {
+	return bank.Burn(kv, from, a)
+}
 
 type stakeKeeper struct{}
 
@@ -37,15 +41,25 @@ func (stakeKeeper) ProviderBond(r store.Reader, a types.Address) (types.Amount, 
 	b, _ := stake.GetBond(r, a, stake.Provider)
 	return b.Amount, b.Jailed
 }
+func (stakeKeeper) ValidatorBond(r store.Reader, a types.Address) types.Amount {
+	if b, ok := stake.GetBond(r, a, stake.Validator); ok && !b.Jailed {
+		return b.Amount
+	}
+	return 0
+}
+
 func (stakeKeeper) BondProvider(ctx exec.Ctx, a types.Address, amt types.Amount) error {
 	return stake.BondFor(ctx, a, stake.Provider, amt)
 }
-func (stakeKeeper) SlashProvider(ctx exec.Ctx, a types.Address, f types.Fraction, reason string, since int64) error {
-	_, err := stake.Slash(ctx, a, stake.Provider, f, reason, stake.SlashOptions{InfractionHeight: since})
-	return err
+func (stakeKeeper) SlashProvider(ctx exec.Ctx, a types.Address, f types.Fraction, reason string, o compute.Slashing) (types.Amount, types.Amount, error) {
+	return stake.Slash(ctx, a, stake.Provider, f, reason, stake.SlashOptions{InfractionHeight: o.Since, Jail: o.Jail, Tombstone: o.Ban, Reporter: o.Reporter})
 }
 
-var keeper = compute.Keeper{Bank: bankKeeper{}, Stake: stakeKeeper{}, RewardPool: mint.ProviderPool, FeeCollector: auth.FeeCollector}
+// keyTestBeacon holds the beacon a scenario sets with the beacon command.
+var keyTestBeacon = []byte("test/beacon")
+
+var keeper = compute.Keeper{Bank: bankKeeper{}, Stake: stakeKeeper{}, RewardPool: mint.ProviderPool, FeeCollector: auth.FeeCollector,
+	Beacon: func(r store.Reader) []byte { return r.Get(keyTestBeacon) }}
 
 // scenarioParams are short periods, so scenarios stay short.
 func scenarioParams() compute.Params {
@@ -54,6 +68,7 @@ func scenarioParams() compute.Params {
 	p.LeaseBlocks, p.AckBlocks, p.DefaultDeadline, p.QueueBlocks, p.RewardEpochBlocks = 20, 3, 8, 15, 10
 	p.MaxAssignPerBlock, p.MaxAttempts = 3, 2
 	p.FeeAllowance = 30_000
+	p.Verification.RevealBlocks, p.Verification.ChallengeBlocks, p.Verification.PlantRate = 4, 5, 0
 	return p
 }
 
@@ -112,10 +127,14 @@ func (w *world) name(a types.Address) string {
 
 func (w *world) jobName(id string) string {
 	n, _ := strconv.ParseUint(id, 10, 64)
+	best := ""
 	for k, v := range w.jobs {
-		if v == n {
-			return k
+		if v == n && (best == "" || len(k) < len(best) || (len(k) == len(best) && k < best)) {
+			best = k // a group's first run has two names: print the shorter
 		}
+	}
+	if best != "" {
+		return best
 	}
 	return "job" + id
 }
@@ -133,7 +152,7 @@ func (w *world) events(evs []types.Event) string {
 			switch a.Key {
 			case "id":
 				v = w.jobName(v)
-			case "provider", "client", "address":
+			case "provider", "client", "address", "auditor", "challenger", "disputer", "voter":
 				if ad, err := types.ParseAddress(v); err == nil {
 					v = w.name(ad)
 				}
@@ -203,6 +222,11 @@ func (w *world) do(d *datadriven.TestData) string {
 		if g := arg(d, "gpu", ""); g != "" {
 			m.Profile.Accel, m.Profile.AccelCount, m.Profile.AccelMemoryMB = compute.AccelGPU, 1, num(t, g)
 		}
+		for _, a := range d.CmdArgs {
+			if a.Key == "runtimes" {
+				m.Profile.Runtimes = a.Vals
+			}
+		}
 		return w.run(func(ctx exec.Ctx) error { return keeper.HandleRegisterProvider(ctx, a, m.Encode()) })
 	case "submit":
 		client := w.addr(arg(d, "client", "alice"))
@@ -219,6 +243,15 @@ func (w *world) do(d *datadriven.TestData) string {
 			m.Inline, m.Input = []byte(in), types.Hash{}
 		}
 		m.OnChain = arg(d, "onchain", "") == "true"
+		if v := arg(d, "verify", ""); v != "" {
+			mode, err := compute.ParseVerifyMode(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Verify = uint8(mode)
+		}
+		m.Redundancy = uint32(num(t, arg(d, "r", "0")))
+		m.AuditRate = types.Fraction(num(t, arg(d, "rate", "0")))
 		out := w.run(func(ctx exec.Ctx) error { return keeper.HandleSubmitJob(ctx, client, m.Encode()) })
 		if !strings.HasPrefix(out, "error") {
 			var max uint64
@@ -227,6 +260,9 @@ func (w *world) do(d *datadriven.TestData) string {
 			}
 			w.jobs[arg(d, "name", "")] = max + 1
 			out = strings.ReplaceAll(out, "job"+strconv.FormatUint(max+1, 10), arg(d, "name", ""))
+			if m.Verify != 0 {
+				w.nameRuns(arg(d, "name", ""))
+			}
 		}
 		return out
 	case "endblock":
@@ -247,6 +283,9 @@ func (w *world) do(d *datadriven.TestData) string {
 		j := arg(d, "job", "")
 		id := w.jobs[j]
 		job := compute.GetJob(w.db, id)
+		if job == nil {
+			return fmt.Sprintf("no job %q\n", j)
+		}
 		who := job.Provider
 		if by := arg(d, "by", ""); by != "" {
 			who = w.addr(by)
@@ -260,11 +299,18 @@ func (w *world) do(d *datadriven.TestData) string {
 			}
 			return w.run(func(ctx exec.Ctx) error { return keeper.HandleCancelJob(ctx, who, compute.MsgJob{ID: id}.Encode()) })
 		case "commit":
-			out := []byte(arg(d, "output", "out-"+j))
+			base, _, _ := strings.Cut(j, ".")
+			out := []byte(arg(d, "output", "out-"+base))
 			r := compute.MsgRevealResult{ID: id, Output: types.SumHash(out), OutputSize: uint64(len(out)),
 				GasUsed: num(t, arg(d, "gas", "5000000")), Failure: arg(d, "failure", "")}
 			if len(out) == 0 {
 				r.Output = compute.EmptyHash
+			}
+			if arg(d, "copy", "") != "" {
+				// A lazy referee: it copies the first claim put to it
+				// instead of running the job.
+				c := w.claims(job.Group)[0]
+				r.Output, r.OutputSize, r.GasUsed, r.Failure = c.Output, c.OutputSize, c.GasUsed, c.Failure
 			}
 			r.Salt = sha256.Sum256([]byte("salt-" + j))
 			w.result[j] = r
@@ -295,6 +341,97 @@ func (w *world) do(d *datadriven.TestData) string {
 		return w.run(func(ctx exec.Ctx) error {
 			return keeper.ApplyAttestations(ctx, []compute.Attestation{{Power: power, Jobs: ids}}, int64(num(t, arg(d, "total", "4"))))
 		})
+	case "beacon":
+		v := []byte(arg(d, "value", ""))
+		return w.run(func(ctx exec.Ctx) error { ctx.KV.Set(keyTestBeacon, v); return nil })
+	case "params":
+		p := compute.GetParams(w.db)
+		if v := arg(d, "plant", ""); v != "" {
+			p.Verification.PlantRate = types.Fraction(num(t, v))
+		}
+		if v := arg(d, "ban", ""); v != "" {
+			p.Verification.BanOnFault = v == "true"
+		}
+		return w.run(func(ctx exec.Ctx) error { return compute.InitGenesis(ctx.KV, p) })
+	case "challenge":
+		who := w.addr(arg(d, "by", "carol"))
+		m := compute.MsgChallenge{Job: w.jobs[arg(d, "job", "")], Bond: amount(t, arg(d, "bond", "1myc"))}
+		return w.run(func(ctx exec.Ctx) error { return keeper.HandleChallenge(ctx, who, m.Encode()) })
+	case "group":
+		name := arg(d, "job", "")
+		g := compute.GetGroup(w.db, w.jobs[name])
+		if g == nil {
+			return "no group\n"
+		}
+		w.nameRuns(name)
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s: %s %s", name, g.Mode, g.Phase)
+		if g.Audited {
+			b.WriteString(" audited")
+		}
+		if g.Budget > 0 {
+			fmt.Fprintf(&b, " budget=%d", g.Budget)
+		}
+		if g.Bond > 0 {
+			fmt.Fprintf(&b, " bond=%d", g.Bond)
+		}
+		if g.Outcome != "" {
+			fmt.Fprintf(&b, " outcome=%q", g.Outcome)
+		}
+		b.WriteString("\n")
+		for _, id := range append(append([]uint64(nil), g.Members...), g.Referees...) {
+			j := compute.GetJob(w.db, id)
+			prov := "-"
+			if !j.Provider.IsZero() {
+				prov = w.name(j.Provider)
+			}
+			fmt.Fprintf(&b, "  %s %s provider=%s %s", w.jobName(strconv.FormatUint(id, 10)), j.Role, prov, j.State)
+			if j.State.Finished() {
+				fmt.Fprintf(&b, " paid=%d refunded=%d", j.Paid, j.Refunded)
+			}
+			if j.Lock > 0 {
+				fmt.Fprintf(&b, " lock=%d", j.Lock)
+			}
+			b.WriteString("\n")
+		}
+		return b.String()
+	case "dispute":
+		prov := w.addr(arg(d, "provider", ""))
+		key := chaintest.Key(arg(d, "provider", ""))
+		rf := types.ReceiptFields{Version: compute.ReceiptVersion, Runtime: arg(d, "runtime", "mycel-rt/1"),
+			Deterministic: arg(d, "deterministic", "true") == "true", Model: types.SumHash([]byte("model")),
+			Request: types.SumHash([]byte("request")), Output: types.SumHash([]byte(arg(d, "output", "answer"))), Provider: prov}
+		m := compute.MsgDispute{Receipt: rf, PubKey: key.Public().(ed25519.PublicKey), Signature: ed25519.Sign(key, rf.SignBytes()),
+			Evidence: types.SumHash([]byte("evidence")), Bond: amount(t, arg(d, "bond", "1myc"))}
+		if arg(d, "forge", "") != "" {
+			m.Receipt.Output = types.SumHash([]byte("forged"))
+		}
+		who := w.addr(arg(d, "by", "carol"))
+		out := w.run(func(ctx exec.Ctx) error { return keeper.HandleDispute(ctx, who, m.Encode()) })
+		if i := strings.Index(out, "dispute_opened id=job"); i >= 0 {
+			rest := out[i+len("dispute_opened id=job"):]
+			id := num(t, rest[:strings.IndexByte(rest, ' ')])
+			name := arg(d, "name", "")
+			w.jobs[name] = id
+			w.nameRuns(name)
+			out = strings.ReplaceAll(out, "id=job"+strconv.FormatUint(id, 10)+" ", "id="+name+" ")
+		}
+		return out
+	case "ballot":
+		who := w.addr(arg(d, "by", "val"))
+		id := w.jobs[arg(d, "dispute", "")]
+		vote := uint8(num(t, arg(d, "vote", "2")))
+		salt := sha256.Sum256([]byte("ballot-" + arg(d, "by", "val")))
+		if arg(d, "reveal", "") != "" {
+			m := compute.MsgBallotReveal{Dispute: id, Vote: vote, Salt: salt}
+			return w.run(func(ctx exec.Ctx) error { return keeper.HandleBallotReveal(ctx, who, m.Encode()) })
+		}
+		m := compute.MsgBallot{Dispute: id, Commitment: compute.BallotCommitment(id, who, vote, salt)}
+		return w.run(func(ctx exec.Ctx) error { return keeper.HandleBallot(ctx, who, m.Encode()) })
+	case "last":
+		jobs := compute.Jobs(w.db, compute.JobFilter{Limit: 1 << 20})
+		w.jobs[arg(d, "as", "")] = jobs[len(jobs)-1].ID
+		return "ok\n"
 	case "renew":
 		a := w.addr(arg(d, "name", ""))
 		return w.run(func(ctx exec.Ctx) error { return keeper.HandleRenewLease(ctx, a, nil) })
@@ -341,6 +478,9 @@ func (w *world) do(d *datadriven.TestData) string {
 			bond, jailed := stakeKeeper{}.ProviderBond(w.db, p.Address)
 			fmt.Fprintf(&b, "%s: active=%d/%d done=%d failed=%d missed=%d earned=%d bond=%d lease=%d",
 				w.name(p.Address), p.Active, p.Slots, p.Done, p.Failed, p.Missed, p.Earned, bond, p.Lease)
+			if arg(d, "rep", "") != "" {
+				fmt.Fprintf(&b, " faults=%d slashed=%d rep=%d", p.Faults, p.Slashed, compute.Reputation(p, bond, w.h, compute.GetParams(w.db)))
+			}
 			if p.Retired {
 				b.WriteString(" retired")
 			}
@@ -353,6 +493,34 @@ func (w *world) do(d *datadriven.TestData) string {
 	}
 	t.Fatalf("unknown command %q", d.Cmd)
 	return ""
+}
+
+// claims are the results put to a group's referees: the planted claim,
+// or the members' revealed results.
+func (w *world) claims(group uint64) []compute.Claim {
+	g := compute.GetGroup(w.db, group)
+	if len(g.Claims) > 0 {
+		return g.Claims
+	}
+	var out []compute.Claim
+	for _, id := range g.Members {
+		if j := compute.GetJob(w.db, id); j.State == compute.Revealed {
+			out = append(out, compute.Claim{Provider: j.Provider, Output: j.Output, OutputSize: j.OutputSize, GasUsed: j.GasUsed, Failure: j.RunFailure})
+		}
+	}
+	return out
+}
+
+// nameRuns names a verification group's runs NAME.1, NAME.2, ... in the
+// order the group lists them (members, then referees).
+func (w *world) nameRuns(name string) {
+	g := compute.GetGroup(w.db, w.jobs[name])
+	if g == nil {
+		return
+	}
+	for i, id := range append(append([]uint64(nil), g.Members...), g.Referees...) {
+		w.jobs[fmt.Sprintf("%s.%d", name, i+1)] = id
+	}
 }
 
 func maxU(a, b uint64) uint64 {

@@ -12,13 +12,11 @@ import (
 	"github.com/mycelnet/mycel/types"
 )
 
-// neutralReputation is every provider's reputation bucket until the
-// verification module scores providers; higher buckets sort first.
-const neutralReputation = 128
-
+// indexKey orders a class's providers by price, then by reputation
+// bucket, best first (reputation.go).
 func indexKey(p *Provider) []byte {
 	c := ClassOf(p.Profile)
-	return cat(prefixIndex, c[:], be64(uint64(p.Price)), []byte{255 - neutralReputation}, p.Address[:])
+	return cat(prefixIndex, c[:], be64(uint64(p.Price)), []byte{255 - p.Rep.Bucket}, p.Address[:])
 }
 
 func classKey(c []byte) []byte { return cat(prefixClasses, c) }
@@ -257,7 +255,14 @@ func (m *matcher) scan(from, to []byte, j *Job, n int) []*Provider {
 			stale = append(stale, a)
 			continue
 		}
-		out = append(out, GetProvider(m.ctx.KV, a))
+		p := GetProvider(m.ctx.KV, a)
+		if j.Lock > 0 && bond < p.Locked+j.Lock {
+			continue // not enough free stake for what this job locks
+		}
+		if !p.Profile.Runs(j.Runtime) {
+			continue // it does not run the executor version the job names
+		}
+		out = append(out, p)
 	}
 	return out
 }

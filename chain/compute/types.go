@@ -101,6 +101,9 @@ type Profile struct {
 	AccelMemoryMB uint64 `json:"accel_memory_mb,omitempty"`
 	// Score is the measured speed in compute units per second.
 	Score uint64 `json:"score"`
+	// Runtimes are the executor versions the provider runs (RuntimeWasm,
+	// RuntimeInference, ...).
+	Runtimes []string `json:"runtimes,omitempty"`
 }
 
 func (p Profile) write(w *codec.Writer) {
@@ -112,6 +115,25 @@ func (p Profile) write(w *codec.Writer) {
 	w.Uvarint(uint64(p.AccelCount))
 	w.Uvarint(p.AccelMemoryMB)
 	w.Uvarint(p.Score)
+}
+
+// writeRuntimes appends a profile's runtime versions, which come last in
+// the records that hold a profile (so that records written before they
+// existed still read).
+func writeRuntimes(w *codec.Writer, rs []string) {
+	w.Uvarint(uint64(len(rs)))
+	for _, r := range rs {
+		w.String(r)
+	}
+}
+
+func readRuntimes(r *codec.Reader) []string {
+	n := r.Count(maxRuntimes)
+	var out []string
+	for i := 0; i < n; i++ {
+		out = append(out, r.String(MaxRuntimeLen))
+	}
+	return out
 }
 
 func readProfile(r *codec.Reader) Profile {
@@ -133,6 +155,13 @@ func (p Profile) validate() error {
 		return ErrInvalidProfile.Wrapf("accelerator memory without an accelerator")
 	case p.Accel != AccelNone && (p.AccelCount == 0 || p.AccelMemoryMB == 0):
 		return ErrInvalidProfile.Wrapf("an accelerator needs a count and memory")
+	case len(p.Runtimes) > maxRuntimes:
+		return ErrInvalidProfile.Wrapf("%d runtimes, at most %d", len(p.Runtimes), maxRuntimes)
+	}
+	for _, r := range p.Runtimes {
+		if r == "" || len(r) > MaxRuntimeLen {
+			return ErrInvalidProfile.Wrapf("runtime %q: 1 to %d bytes", r, MaxRuntimeLen)
+		}
 	}
 	return nil
 }
@@ -222,6 +251,15 @@ type Provider struct {
 	Missed   uint64        `json:"jobs_missed"`
 	Earned   types.Amount  `json:"earned"`
 	GasTotal uint64        `json:"gas_settled"`
+	// Verification record (reputation.go): proven faults, stake slashed
+	// for them, stake locked by open jobs, the decayed counters the
+	// reputation is computed from, and the provider's place in the list
+	// auditors are drawn from.
+	Faults    uint64       `json:"faults"`
+	Slashed   types.Amount `json:"slashed"`
+	Locked    types.Amount `json:"stake_locked"`
+	Rep       RepCounters  `json:"-"`
+	DrawIndex uint64       `json:"-"`
 	// Indexed is where the provider sits in the scheduler's index, if it
 	// does.
 	Indexed []byte `json:"-"`
@@ -244,6 +282,12 @@ func (p *Provider) encode() []byte {
 	w.Uvarint(uint64(p.Earned))
 	w.Uvarint(p.GasTotal)
 	w.LenBytes(p.Indexed)
+	w.Uvarint(p.Faults)
+	w.Uvarint(uint64(p.Slashed))
+	w.Uvarint(uint64(p.Locked))
+	p.Rep.write(w)
+	w.Uvarint(p.DrawIndex)
+	writeRuntimes(w, p.Profile.Runtimes)
 	return w.Bytes()
 }
 
@@ -255,6 +299,12 @@ func decodeProvider(a types.Address, b []byte) *Provider {
 		GasTotal: r.Uvarint()}
 	if ix := r.LenBytes(128); len(ix) > 0 {
 		p.Indexed = append([]byte(nil), ix...)
+	}
+	if r.Remaining() > 0 { // providers stored before verification have none of this
+		p.Faults, p.Slashed, p.Locked = r.Uvarint(), types.Amount(r.Uvarint()), types.Amount(r.Uvarint())
+		p.Rep = readRepCounters(r)
+		p.DrawIndex = r.Uvarint()
+		p.Profile.Runtimes = readRuntimes(r)
 	}
 	if err := r.Done(); err != nil {
 		panic(fmt.Errorf("compute: corrupt provider %s: %w", a, err))
@@ -272,6 +322,9 @@ const (
 	// request (Input: an inference.Request as JSON) with the built-in
 	// deterministic runtime; the output is the answer as JSON.
 	KindInference Kind = 2
+	// KindCheck is a referee's check of a disputed inference receipt
+	// (dispute.go): made by the chain, never submitted.
+	KindCheck Kind = 3
 )
 
 func (k Kind) String() string {
@@ -280,6 +333,8 @@ func (k Kind) String() string {
 		return "wasm"
 	case KindInference:
 		return "inference"
+	case KindCheck:
+		return "check"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
@@ -294,6 +349,8 @@ func (k *Kind) UnmarshalText(b []byte) error {
 		*k = KindWasm
 	case "inference":
 		*k = KindInference
+	case "check":
+		*k = KindCheck
 	default:
 		return fmt.Errorf("job kind %q: wasm or inference", b)
 	}
@@ -397,6 +454,69 @@ type Job struct {
 	Inline  []byte `json:"inline_input,omitempty"`
 	OnChain bool   `json:"on_chain_result,omitempty"`
 	Result  []byte `json:"result,omitempty"`
+
+	// Verification (verify.go). Group is the id of the verification group
+	// the job runs in (0: none); Role is what the run is for in it; Lock
+	// is the provider stake the run needs free and locks while assigned.
+	Verify VerifyMode   `json:"verify,omitempty"`
+	Group  uint64       `json:"group,omitempty,string"`
+	Role   Role         `json:"role,omitempty"`
+	Lock   types.Amount `json:"stake_lock,omitempty"`
+	// Runtime is the frozen version of the executor the job runs on,
+	// current when it was submitted; only providers that run it take the
+	// job or referee it, so a later release never makes an honest
+	// provider's result differ.
+	Runtime string `json:"runtime,omitempty"`
+}
+
+// The executor versions jobs name (the frozen names the executors
+// report): a new release adds a version, it never changes one.
+const (
+	RuntimeWasm      = "mycel-wasm/1"
+	RuntimeInference = "mycel-rt/1"
+	MaxRuntimeLen    = 32
+	maxRuntimes      = 8
+)
+
+// DefaultRuntime is the version a job of kind k names.
+func DefaultRuntime(k Kind) string {
+	switch k {
+	case KindWasm:
+		return RuntimeWasm
+	case KindInference, KindCheck:
+		return RuntimeInference
+	}
+	return ""
+}
+
+// Runs reports whether a provider with this profile runs version v. A
+// profile that lists no versions runs the defaults.
+func (p Profile) Runs(v string) bool {
+	if v == "" {
+		return true
+	}
+	if len(p.Runtimes) == 0 {
+		return v == RuntimeWasm || v == RuntimeInference
+	}
+	for _, r := range p.Runtimes {
+		if r == v {
+			return true
+		}
+	}
+	return false
+}
+
+// holdsSlot reports whether the job occupies its provider's slot: a
+// grouped run gives its slot back when it reveals, an ungrouped one when
+// it settles.
+func (j *Job) holdsSlot() bool {
+	switch j.State {
+	case Assigned, Committed:
+		return true
+	case Revealed:
+		return j.Group == 0
+	}
+	return false
 }
 
 func (j *Job) encode() []byte {
@@ -438,11 +558,16 @@ func (j *Job) encode() []byte {
 		w.Fixed(a[:])
 	}
 	// Appended, and only when set, so the records of earlier jobs decode.
-	if len(j.Inline) > 0 || j.OnChain || len(j.Result) > 0 {
-		w.LenBytes(j.Inline)
-		w.Bool(j.OnChain)
-		w.LenBytes(j.Result)
-	}
+	// Later fields are optional on decoding (jobs stored before they
+	// existed) and always written.
+	w.LenBytes(j.Inline)
+	w.Bool(j.OnChain)
+	w.LenBytes(j.Result)
+	w.Byte(byte(j.Verify))
+	w.Uvarint(j.Group)
+	w.Byte(byte(j.Role))
+	w.Uvarint(uint64(j.Lock))
+	w.String(j.Runtime)
 	return w.Bytes()
 }
 
@@ -491,6 +616,12 @@ func decodeJob(id uint64, b []byte) *Job {
 		j.Inline = r.LenBytes(MaxInlineBytes)
 		j.OnChain = r.Bool()
 		j.Result = r.LenBytes(MaxInlineBytes)
+	}
+	if r.Remaining() > 0 {
+		j.Verify, j.Group, j.Role, j.Lock = VerifyMode(r.Byte()), r.Uvarint(), Role(r.Byte()), types.Amount(r.Uvarint())
+	}
+	if r.Remaining() > 0 {
+		j.Runtime = r.String(MaxRuntimeLen)
 	}
 	if err := r.Done(); err != nil {
 		panic(fmt.Errorf("compute: corrupt job %d: %w", id, err))

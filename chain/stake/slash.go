@@ -21,14 +21,15 @@ type SlashOptions struct {
 
 // Slash takes fraction of addr's bond for purpose and of its unbonding
 // entries of that purpose that started at or after the infraction. Part
-// goes to the reporter, the rest is burned. It returns the amount taken.
-func Slash(ctx exec.Ctx, addr types.Address, p Purpose, fraction types.Fraction, reason string, o SlashOptions) (types.Amount, error) {
+// goes to the reporter, the rest is burned. It returns the amount taken
+// and the reporter's share of it.
+func Slash(ctx exec.Ctx, addr types.Address, p Purpose, fraction types.Fraction, reason string, o SlashOptions) (taken, paid types.Amount, err error) {
 	if !fraction.Valid() {
-		return 0, ErrInvalidAmount.Wrapf("slash fraction %d above one", fraction)
+		return 0, 0, ErrInvalidAmount.Wrapf("slash fraction %d above one", fraction)
 	}
 	params := GetParams(ctx.KV)
 	bd, _ := GetBond(ctx.KV, addr, p)
-	taken := bd.Amount.MulFraction(fraction)
+	taken = bd.Amount.MulFraction(fraction)
 	bd.Amount -= taken
 	for _, u := range UnbondingsOf(ctx.KV, addr) {
 		if u.Purpose != p || u.StartHeight < o.InfractionHeight {
@@ -46,15 +47,14 @@ func Slash(ctx exec.Ctx, addr types.Address, p Purpose, fraction types.Fraction,
 			putUnbonding(ctx.KV, u)
 		}
 	}
-	var paid types.Amount
 	if o.Reporter != nil && taken > 0 {
 		paid = taken.MulFraction(params.ReporterReward)
 		if err := bank.Send(ctx.KV, Pool, *o.Reporter, paid); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
 	if err := bank.Burn(ctx.KV, Pool, taken-paid); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if o.Jail || o.Tombstone {
 		bd.Jailed = true
@@ -76,7 +76,7 @@ func Slash(ctx exec.Ctx, addr types.Address, p Purpose, fraction types.Fraction,
 		ev.Attrs = append(ev.Attrs, types.Attr{Key: "jailed_until", Value: types.U64(uint64(bd.JailedUntil))})
 	}
 	ctx.Emit(ev)
-	return taken, nil
+	return taken, paid, nil
 }
 
 // Jail keeps addr's bond for purpose from working until height until
@@ -105,7 +105,7 @@ func HandleDoubleSign(ctx exec.Ctx, consAddr []byte, infractionHeight int64) err
 		return nil
 	}
 	p := GetParams(ctx.KV)
-	_, err := Slash(ctx, op, Validator, p.DoubleSignSlash, "double sign",
+	_, _, err := Slash(ctx, op, Validator, p.DoubleSignSlash, "double sign",
 		SlashOptions{InfractionHeight: infractionHeight, Tombstone: true})
 	return err
 }

@@ -115,7 +115,7 @@ func TestSlashReachesUnbondingAndPaysReporter(t *testing.T) {
 	bobBefore := bank.Balance(c, bob)
 	supplyBefore := bank.GetSupply(c)
 	// Fault at height 3: the entry from height 2 is spared.
-	taken, err := stake.Slash(ctxAt(c, 5), carol, stake.Provider, types.FractionOne/2, "test", stake.SlashOptions{InfractionHeight: 3, Reporter: &bob, Jail: true})
+	taken, _, err := stake.Slash(ctxAt(c, 5), carol, stake.Provider, types.FractionOne/2, "test", stake.SlashOptions{InfractionHeight: 3, Reporter: &bob, Jail: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestRandomStakeHistoryKeepsInvariants(t *testing.T) {
 				err = stake.HandleUnbond(ctx, a, stake.MsgUnbond{Purpose: p, Amount: amt}.Encode())
 			case 4:
 				r := chaintest.Addr(who[rng.IntN(len(who))])
-				_, err = stake.Slash(ctx, a, p, types.Fraction(rng.IntN(types.FractionOne+1)), "random",
+				_, _, err = stake.Slash(ctx, a, p, types.Fraction(rng.IntN(types.FractionOne+1)), "random",
 					stake.SlashOptions{InfractionHeight: h - int64(rng.IntN(10)), Reporter: &r, Jail: rng.IntN(2) == 0})
 			case 5:
 				err = stake.HandleUnjail(ctx, a, stake.MsgUnjail{Purpose: p}.Encode())

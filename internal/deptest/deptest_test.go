@@ -89,6 +89,20 @@ var inward = map[string][]string{
 	// clients: it sees none of them.
 	"inference": {"chain", "app", "storage", "node", "api", "client", "cli", "internal", "keyring", "blobstore", "worker", "train"},
 	"models":    {"chain", "app", "storage", "node", "api", "client", "cli", "internal", "keyring", "blobstore", "worker", "train", "runtime"},
+	// paywallet is shared by payers, payees and the gateway: it sees the
+	// chain's vouchers, not the API or its client.
+	"paywallet": {"app", "storage", "node", "api", "client", "cli", "internal", "keyring", "blobstore", "worker"},
+	// discovery is the node's index of the agent registry: it reads chain
+	// records handed to it, never the node, the API or the stores.
+	"discovery": {"app", "storage", "node", "api", "client", "cli", "internal", "keyring", "blobstore", "worker"},
+	// a2a is the protocol's model and JSON-RPC binding, agentmsg the
+	// envelopes: both shared by nodes, agents and clients, so they see
+	// none of them; the mailbox store sees only envelopes and storage;
+	// the agent SDK is a client of a node, never a part of one.
+	"a2a":      {"types", "chain", "app", "storage", "node", "api", "client", "cli", "internal", "keyring", "blobstore", "worker", "agentmsg", "mailbox", "agent"},
+	"agentmsg": {"app", "storage", "node", "api", "client", "cli", "internal", "keyring", "blobstore", "worker", "mailbox", "agent"},
+	"mailbox":  {"app", "node", "api", "client", "cli", "internal", "keyring", "blobstore", "worker", "agent"},
+	"agent":    {"app", "storage", "node", "cli", "internal", "blobstore", "worker", "mailbox"},
 }
 
 func layer(path string) string {

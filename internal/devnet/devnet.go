@@ -7,6 +7,7 @@ package devnet
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 	"github.com/mycelnet/mycel/keyring"
 	"github.com/mycelnet/mycel/models"
 	"github.com/mycelnet/mycel/node"
+	"github.com/mycelnet/mycel/paywallet"
 	"github.com/mycelnet/mycel/runtime/backend/cpu"
 	"github.com/mycelnet/mycel/types"
 	"github.com/mycelnet/mycel/worker/provider"
@@ -62,6 +64,17 @@ type Options struct {
 	Provider bool
 	// ProviderPrice is its price per compute unit (default 1umyc).
 	ProviderPrice types.Amount
+	// ProviderPricePerToken, if not zero, makes the built-in provider's
+	// model paid (umyc per generated token, with payment channel
+	// vouchers); its payee wallet is in Home/paywallet. It redeems when a
+	// payer settles, and once a lane has grown by ProviderRedeemAbove if
+	// that is set.
+	ProviderPricePerToken types.Amount
+	ProviderRedeemAbove   types.Amount
+
+	// ChannelSettleBlocks is the payment channels' challenge period
+	// (default 20 blocks: a development chain's, not a network's).
+	ChannelSettleBlocks int64
 }
 
 // Network is a running network.
@@ -81,6 +94,7 @@ type Network struct {
 	stopWorkers context.CancelFunc
 	workers     sync.WaitGroup
 	executor    *wasm.Executor
+	wallet      *paywallet.Payee
 }
 
 func (o *Options) defaults() {
@@ -104,6 +118,9 @@ func (o *Options) defaults() {
 	}
 	if o.UnbondingBlocks <= 0 {
 		o.UnbondingBlocks = 20
+	}
+	if o.ChannelSettleBlocks <= 0 {
+		o.ChannelSettleBlocks = 20
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -193,14 +210,18 @@ func (n *Network) startProvider(ctx context.Context, o Options) error {
 		return fmt.Errorf("built-in provider: load %s: %w", models.KJVName, err)
 	}
 	n.Model, n.Engine = info, engine
+	pay, err := n.payments(key.Private, o)
+	if err != nil {
+		return err
+	}
 	p, err := provider.New(provider.Config{
 		Client: client.New(n.Nodes[0].APIURL()), Key: key.Private, Profile: profile, Price: o.ProviderPrice,
 		Tier: compute.TierConsumer, Region: "devnet", Slots: max(int(profile.Cores)/2, 1),
 		Executors: map[compute.Kind]provider.Executor{compute.KindWasm: provider.WasmExecutor{E: ex},
-			compute.KindInference: provider.InferenceExecutor{E: engine}},
+			compute.KindInference: provider.InferenceExecutor{E: engine}, compute.KindCheck: provider.CheckExecutor{E: engine}},
 		StateFile: filepath.Join(n.Homes[0], "provider", ProviderKey+".json"),
 		Logger:    o.Logger.With("worker", "provider"), Poll: 10 * time.Second, Grace: 5 * time.Second,
-		Engine: engine, ServeSlots: 4,
+		Engine: engine, ServeSlots: 4, Payments: pay, RedeemAbove: o.ProviderRedeemAbove,
 	})
 	if err != nil {
 		return err
@@ -233,12 +254,29 @@ func (n *Network) startProvider(ctx context.Context, o Options) error {
 	return nil
 }
 
+// payments opens the built-in provider's payee wallet when its model is
+// paid: in Home/paywallet/{chain}/payee-{address}, where mycel channel
+// finds it too.
+func (n *Network) payments(key ed25519.PrivateKey, o Options) (*provider.Payments, error) {
+	if o.ProviderPricePerToken == 0 {
+		return nil, nil
+	}
+	addr := types.AddressFromPubKey(key.Public().(ed25519.PublicKey))
+	dir := filepath.Join(n.Homes[0], "paywallet", n.Nodes[0].ChainID(), "payee-"+addr.String())
+	w, err := paywallet.OpenPayee(dir, n.Nodes[0].ChainID(), addr, paywallet.PayeeOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("built-in provider: %w", err)
+	}
+	n.wallet = w
+	return &provider.Payments{PricePerToken: o.ProviderPricePerToken, Wallet: w}, nil
+}
+
 func layout(o Options, homes []string) error {
 	kjv := models.KJV()
 	spec := node.NetworkSpec{
 		ChainID: o.ChainID, Accounts: o.Accounts,
 		OperatorBalance: types.MYC(1_000_000), OperatorBond: types.MYC(100_000),
-		BlockTime: o.BlockTime, UnbondingBlocks: o.UnbondingBlocks,
+		BlockTime: o.BlockTime, UnbondingBlocks: o.UnbondingBlocks, ChannelSettleBlocks: o.ChannelSettleBlocks,
 		// mycel's own model is in the registry from the first block.
 		Models: []model.Model{{Hash: sha256.Sum256(kjv), Owner: models.Owner, Name: models.KJVName, Format: model.FormatGGUF,
 			Size: uint64(len(kjv)), License: models.KJVLicense,
@@ -340,6 +378,9 @@ func (n *Network) Stop() error {
 	}
 	if n.executor != nil {
 		n.executor.Close(context.Background())
+	}
+	if n.wallet != nil {
+		n.wallet.Close()
 	}
 	var errs []error
 	for _, nd := range n.Nodes {

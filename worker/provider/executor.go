@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/inference"
+	rt "github.com/mycelnet/mycel/runtime"
 	"github.com/mycelnet/mycel/types"
 	rtexec "github.com/mycelnet/mycel/worker/provider/executor/runtime"
 
@@ -44,6 +46,9 @@ type WasmExecutor struct{ E *wasm.Executor }
 
 var _ Executor = WasmExecutor{}
 
+// Runtime names the executor's frozen version.
+func (WasmExecutor) Runtime() string { return wasm.Version }
+
 // Run implements Executor.
 func (w WasmExecutor) Run(ctx context.Context, program, input []byte, lim Limits) (Outcome, error) {
 	pages := lim.MemoryBytes / 65536
@@ -70,6 +75,9 @@ func (w WasmExecutor) Run(ctx context.Context, program, input []byte, lim Limits
 type InferenceExecutor struct{ E *rtexec.Engine }
 
 var _ Executor = InferenceExecutor{}
+
+// Runtime names the executor's frozen version.
+func (InferenceExecutor) Runtime() string { return rt.Version }
 
 // InferenceOutput is an inference job's output.
 type InferenceOutput struct {
@@ -147,4 +155,54 @@ func (x InferenceExecutor) Run(ctx context.Context, program, input []byte, lim L
 		return Outcome{GasUsed: gas, Failure: fmt.Sprintf("output_too_large: %d bytes, the limit is %d", len(out), lim.MaxOutputBytes)}, nil
 	}
 	return Outcome{Output: out, GasUsed: gas}, nil
+}
+
+// CheckExecutor runs a referee's check of a disputed inference receipt
+// (compute.KindCheck): the program is the model the receipt names, the
+// input the dispute's inference.Evidence as JSON, and the output the
+// verdict, which the chain reads from the run's on-chain result. Gas is
+// the forward passes' work, as for inference jobs.
+type CheckExecutor struct{ E *rtexec.Engine }
+
+var _ Executor = CheckExecutor{}
+
+// Runtime names the executor's frozen version.
+func (CheckExecutor) Runtime() string { return rt.Version }
+
+// Run implements Executor.
+func (x CheckExecutor) Run(ctx context.Context, program, input []byte, lim Limits) (Outcome, error) {
+	h := types.SumHash(program)
+	m, ok := x.E.Model(h)
+	if !ok {
+		if _, err := x.E.Add(program, ""); err != nil {
+			// Not a model this runtime loads: the validators decide.
+			return Outcome{Output: []byte(compute.VerdictUnavailable)}, nil
+		}
+		m, _ = x.E.Model(h)
+	}
+	var ev inference.Evidence
+	if err := json.Unmarshal(input, &ev); err != nil {
+		return Outcome{Output: []byte(compute.VerdictInvalid)}, nil
+	}
+	if err := ev.Check(); err != nil || ev.Receipt.Model != h {
+		return Outcome{Output: []byte(compute.VerdictInvalid)}, nil
+	}
+	c, err := x.E.CheckReceipt(ctx, ev.Receipt, ev.Request, ev.Text)
+	if err != nil {
+		var ie *inference.Error
+		if errors.As(err, &ie) {
+			// The request cannot run here (too long for the context, ...):
+			// nothing this runtime can say.
+			return Outcome{Output: []byte(compute.VerdictUnavailable)}, nil
+		}
+		if ctx.Err() != nil {
+			return Outcome{}, ctx.Err()
+		}
+		return Outcome{}, err
+	}
+	gas := uint64(c.Tokens) * 2 * uint64(m.Params())
+	if gas > lim.Gas {
+		return Outcome{GasUsed: lim.Gas, Failure: fmt.Sprintf("out_of_gas: %d tokens need %d gas, the limit is %d", c.Tokens, gas, lim.Gas)}, nil
+	}
+	return Outcome{Output: []byte(c.Verdict), GasUsed: gas}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -48,6 +49,16 @@ type Config struct {
 	// PublicURL is where this provider serves DirectHandler, if it has a
 	// public address: the node then posts requests straight to it.
 	PublicURL string
+	// Payments, if set with a price, makes the models Engine serves paid
+	// with payment channel vouchers; Run then also runs the payee's
+	// watcher, which redeems the best vouchers when a payer settles (and
+	// once a lane has grown by RedeemAbove, if set).
+	Payments    *Payments
+	RedeemAbove types.Amount
+	// Misbehave, for tests and the verification benchmark only, makes
+	// this provider cheat (see Misbehaviour): a fake that stands in for
+	// a dishonest provider the network must catch.
+	Misbehave Misbehaviour
 }
 
 // Provider is a running provider daemon.
@@ -87,6 +98,14 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.Tier == 0 {
 		cfg.Tier = compute.TierConsumer
 	}
+	if cfg.Profile.Runtimes == nil {
+		cfg.Profile.Runtimes = runtimesOf(cfg.Executors)
+	}
+	if cfg.Payments != nil && cfg.Payments.Chain == nil {
+		pay := *cfg.Payments
+		pay.Chain = client.Payee{Client: cfg.Client, Key: cfg.Key}
+		cfg.Payments = &pay
+	}
 	p := &Provider{cfg: cfg, addr: types.AddressFromPubKey(cfg.Key.Public().(ed25519.PublicKey)),
 		log: cfg.Logger, state: stateFile{cfg.StateFile}, running: map[uint64]bool{}, slots: make(chan struct{}, cfg.Slots)}
 	jobs, err := p.state.load()
@@ -117,7 +136,12 @@ func (p *Provider) Run(ctx context.Context) error {
 		}
 		var serving sync.WaitGroup
 		defer serving.Wait()
-		serving.Go(func() { Serve(ctx, p.cfg.Client, p.cfg.Key, p.cfg.Engine, slots, p.cfg.PublicURL, p.log) })
+		serving.Go(func() {
+			Serve(ctx, p.cfg.Client, p.cfg.Key, p.cfg.Engine, p.cfg.Payments, slots, p.cfg.PublicURL, p.log)
+		})
+		if p.cfg.Payments.paid() {
+			serving.Go(func() { p.watch(ctx) })
+		}
 		for _, m := range p.cfg.Engine.Models() {
 			p.log.Info("serving model", "id", m.ID, "sha256", m.Hash, "engine", m.Engine)
 		}
@@ -179,7 +203,7 @@ func (p *Provider) Register(ctx context.Context) error {
 		return err
 	}
 	registered := err == nil && !info.Retired
-	same := registered && info.Profile == p.cfg.Profile && info.Price == p.cfg.Price && info.Tier == p.cfg.Tier &&
+	same := registered && sameProfile(info.Profile, p.cfg.Profile) && info.Price == p.cfg.Price && info.Tier == p.cfg.Tier &&
 		info.Region == p.cfg.Region && int(info.Slots) == p.cfg.Slots && info.Stake >= want
 	if same {
 		p.log.Info("registered", "provider", p.addr, "price_per_cu", p.cfg.Price, "stake", info.Stake, "lease_expiry", info.Lease)
@@ -250,6 +274,8 @@ func (p *Provider) step(ctx, jobCtx context.Context, w api.Work) {
 			p.start(jobCtx, j)
 		case j.State == compute.Assigned && st.Phase == phaseDone && w.Height-st.SentAt >= resendAfter:
 			p.commit(ctx, st, w.Height)
+		case j.State == compute.Committed && st != nil && p.cfg.Misbehave.Kind == MisbehaveSilent:
+			// Goes silent after committing.
 		case j.State == compute.Committed && st != nil && j.CommittedAt < w.Height && (st.Phase != phaseCommitted || w.Height-st.SentAt >= resendAfter):
 			p.reveal(ctx, st, w.Height)
 		case j.State == compute.Committed && st == nil:
@@ -364,6 +390,9 @@ func (p *Provider) execute(ctx context.Context, j *compute.Job) (*jobState, erro
 		p.log.Info("job failed on its own", "job", j.ID, "reason", out.Failure, "gas_used", out.GasUsed, "took", time.Since(start).Round(time.Millisecond))
 		return st, nil
 	}
+	if p.cfg.Misbehave.Kind != "" {
+		out.Output = p.cfg.Misbehave.tamper(j.ID, out.Output)
+	}
 	st.Output, st.OutputSize = types.SumHash(out.Output), uint64(len(out.Output))
 	if j.OnChain {
 		st.Result = out.Output
@@ -399,9 +428,12 @@ func (p *Provider) commit(ctx context.Context, st *jobState, h int64) {
 func (p *Provider) reveal(ctx context.Context, st *jobState, h int64) {
 	m := compute.MsgRevealResult{ID: st.ID, Output: st.Output, OutputSize: st.OutputSize, GasUsed: st.GasUsed, Failure: st.Failure, Salt: st.Salt,
 		Result: st.Result}
-	if p.send(ctx, compute.KindRevealResult, m.Encode(), "reveal", st.ID) == nil {
-		p.log.Info("result revealed", "job", st.ID, "output", st.Output, "gas_used", st.GasUsed)
+	if err := p.send(ctx, compute.KindRevealResult, m.Encode(), "reveal", st.ID); err != nil {
+		// A verified job's run may reveal only once the runs it could
+		// copy from have committed: try again at the next block.
+		return
 	}
+	p.log.Info("result revealed", "job", st.ID, "output", st.Output, "gas_used", st.GasUsed)
 	p.mu.Lock()
 	st.Phase, st.SentAt = phaseCommitted, h
 	p.mu.Unlock()
@@ -437,4 +469,22 @@ func (p *Provider) keepLease(ctx context.Context, h int64) {
 			p.log.Info("lease renewed", "expiry_was", info.Lease)
 		}
 	}
+}
+
+// runtimesOf lists the executor versions a provider runs, which it
+// registers so that it only gets jobs naming them.
+func runtimesOf(ex map[compute.Kind]Executor) []string {
+	var out []string
+	for _, k := range []compute.Kind{compute.KindWasm, compute.KindInference, compute.KindCheck} {
+		if v, ok := ex[k].(interface{ Runtime() string }); ok && !slices.Contains(out, v.Runtime()) {
+			out = append(out, v.Runtime())
+		}
+	}
+	return out
+}
+
+func sameProfile(a, b compute.Profile) bool {
+	return a.CPUModel == b.CPUModel && a.Cores == b.Cores && a.MemoryMB == b.MemoryMB && a.Accel == b.Accel &&
+		a.AccelModel == b.AccelModel && a.AccelCount == b.AccelCount && a.AccelMemoryMB == b.AccelMemoryMB &&
+		a.Score == b.Score && slices.Equal(a.Runtimes, b.Runtimes)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mycelnet/mycel/client"
 	"github.com/mycelnet/mycel/inference"
+	"github.com/mycelnet/mycel/paywallet"
 )
 
 // Engine answers inference requests for the models it announces: the
@@ -59,19 +60,19 @@ func (es Engines) Run(ctx context.Context, req inference.Request, emit func(infe
 // inference requests they bring with engine, signing each receipt with
 // key, until ctx ends.
 // publicURL, if set, is announced so the node posts tasks straight to the
-// provider's DirectHandler there.
-func Serve(ctx context.Context, c *client.Client, key ed25519.PrivateKey, engine Engine, slots int, publicURL string, log *slog.Logger) {
+// provider's DirectHandler there. pay, if not nil, makes the models paid.
+func Serve(ctx context.Context, c *client.Client, key ed25519.PrivateKey, engine Engine, pay *Payments, slots int, publicURL string, log *slog.Logger) {
 	var wg sync.WaitGroup
 	for range max(slots, 1) {
-		wg.Go(func() { serveLoop(ctx, c, key, engine, publicURL, log) })
+		wg.Go(func() { serveLoop(ctx, c, key, engine, pay, publicURL, log) })
 	}
 	wg.Wait()
 }
 
-func serveLoop(ctx context.Context, c *client.Client, key ed25519.PrivateKey, engine Engine, publicURL string, log *slog.Logger) {
+func serveLoop(ctx context.Context, c *client.Client, key ed25519.PrivateKey, engine Engine, pay *Payments, publicURL string, log *slog.Logger) {
 	backoff := time.Second
 	for ctx.Err() == nil {
-		t, err := c.Pull(ctx, key, engine.Models(), publicURL, 25*time.Second)
+		t, err := c.Pull(ctx, key, pay.announce(engine.Models()), publicURL, 25*time.Second)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -89,7 +90,7 @@ func serveLoop(ctx context.Context, c *client.Client, key ed25519.PrivateKey, en
 			continue
 		}
 		start := time.Now()
-		if err := answer(ctx, c, key, engine, t); err != nil && ctx.Err() == nil {
+		if err := answer(ctx, c, key, engine, pay, t); err != nil && ctx.Err() == nil {
 			log.Warn("inference answer failed", "task", t.ID, "err", err)
 			continue
 		}
@@ -99,11 +100,11 @@ func serveLoop(ctx context.Context, c *client.Client, key ed25519.PrivateKey, en
 
 // answer runs one task and streams its events to the node as
 // newline-delimited JSON.
-func answer(ctx context.Context, c *client.Client, key ed25519.PrivateKey, engine Engine, t *inference.Task) error {
+func answer(ctx context.Context, c *client.Client, key ed25519.PrivateKey, engine Engine, pay *Payments, t *inference.Task) error {
 	pr, pw := io.Pipe()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go func() { pw.CloseWithError(runTask(runCtx, key, engine, t, pw, nil)) }()
+	go func() { pw.CloseWithError(runTask(runCtx, key, engine, pay, t, pw, nil)) }()
 	err := c.Answer(ctx, key, t.ID, pr)
 	// If the node stopped reading (the client went away), stop generating.
 	cancel()
@@ -114,8 +115,10 @@ func answer(ctx context.Context, c *client.Client, key ed25519.PrivateKey, engin
 // runTask runs t on engine and writes its events to w as
 // newline-delimited JSON, the last one final (with the signed receipt) or
 // an error. A streamed task's events go out one by one (flush, if set,
-// after each); otherwise they are buffered into one write.
-func runTask(ctx context.Context, key ed25519.PrivateKey, engine Engine, t *inference.Task, w io.Writer, flush func()) error {
+// after each); otherwise they are buffered into one write. A paid task
+// (pay) is checked and its maximum set aside before it runs, and nothing
+// of its answer goes out before its voucher is durable.
+func runTask(ctx context.Context, key ed25519.PrivateKey, engine Engine, pay *Payments, t *inference.Task, w io.Writer, flush func()) error {
 	out := w
 	var bw *bufio.Writer
 	if !t.Stream {
@@ -123,6 +126,25 @@ func runTask(ctx context.Context, key ed25519.PrivateKey, engine Engine, t *infe
 		out = bw
 	}
 	enc := json.NewEncoder(out)
+	var res *paywallet.Reservation
+	var payment *inference.Payment
+	if m, ok := modelOf(engine, t.Request.Model); ok && pay.paid() {
+		var ie *inference.Error
+		if res, payment, ie = pay.reserve(ctx, t, m); ie != nil {
+			return writeLast(enc, bw, flush, inference.Event{Error: ie, Payment: payment})
+		}
+	}
+	// wait waits, once, for the voucher that pays for the task: the
+	// generation starts at once, its output goes out only after.
+	var durable error
+	waited := res == nil
+	wait := func() error {
+		if !waited {
+			durable, waited = res.Wait(), true
+		}
+		return durable
+	}
+	emitted := false
 	// A task nobody streams gets its text in one event: fewer lines for the
 	// node to parse and relay.
 	var whole inference.Event
@@ -133,6 +155,10 @@ func runTask(ctx context.Context, key ed25519.PrivateKey, engine Engine, t *infe
 			whole.Tokens = append(whole.Tokens, ev.Tokens...)
 			return nil
 		}
+		if err := wait(); err != nil {
+			return err
+		}
+		emitted = true
 		if err := enc.Encode(ev); err != nil {
 			return err
 		}
@@ -141,6 +167,11 @@ func runTask(ctx context.Context, key ed25519.PrivateKey, engine Engine, t *infe
 		}
 		return nil
 	})
+	if werr := wait(); werr != nil {
+		res.Settle(0)
+		return writeLast(enc, bw, flush, inference.Event{Error: &inference.Error{Status: 503, Type: inference.TypeUnavailable,
+			Message: "the provider could not record the voucher: " + werr.Error()}})
+	}
 	if whole.Text = text.String(); whole.Text != "" || len(whole.Tokens) > 0 {
 		if err := enc.Encode(whole); err != nil {
 			return err
@@ -153,10 +184,28 @@ func runTask(ctx context.Context, key ed25519.PrivateKey, engine Engine, t *infe
 			ie = &inference.Error{Status: 500, Type: inference.TypeServer, Message: err.Error()}
 		}
 		last.Error = ie
+		if res != nil {
+			// A request the client abandoned after output went out costs
+			// its maximum (the client cannot know what it got); one that
+			// failed costs nothing.
+			if emitted && ctx.Err() != nil {
+				res.Settle(res.Cost())
+			} else {
+				res.Settle(0)
+			}
+		}
 	} else {
+		if res != nil {
+			final.Payment = pay.settle(res, payment, final.CompletionTokens)
+		}
 		final.Receipt.Sign(key)
 		last.Final = &final
 	}
+	return writeLast(enc, bw, flush, last)
+}
+
+// writeLast writes a task's last event and flushes.
+func writeLast(enc *json.Encoder, bw *bufio.Writer, flush func(), last inference.Event) error {
 	if err := enc.Encode(last); err != nil {
 		return err
 	}
@@ -175,8 +224,8 @@ func runTask(ctx context.Context, key ed25519.PrivateKey, engine Engine, t *infe
 // address: a node posts a task (inference.Task as JSON) and reads the
 // answer's events as newline-delimited JSON, with no long poll between.
 // Any node may call it: what it costs the provider is what the same task
-// through a poll would.
-func DirectHandler(key ed25519.PrivateKey, engine Engine) http.Handler {
+// through a poll would. pay, if not nil, makes the models paid.
+func DirectHandler(key ed25519.PrivateKey, engine Engine, pay *Payments) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/serve/run", func(w http.ResponseWriter, r *http.Request) {
 		var t inference.Task
@@ -191,7 +240,7 @@ func DirectHandler(key ed25519.PrivateKey, engine Engine) http.Handler {
 				f.Flush()
 			}
 		}
-		_ = runTask(r.Context(), key, engine, &t, w, flush)
+		_ = runTask(r.Context(), key, engine, pay, &t, w, flush)
 	})
 	return mux
 }

@@ -1,0 +1,45 @@
+package agent
+
+import (
+	"fmt"
+
+	"github.com/mycelnet/mycel/chain/exec"
+	"github.com/mycelnet/mycel/chain/store"
+	"github.com/mycelnet/mycel/types"
+)
+
+// EndBlock expires the registrations whose time ran out at this height
+// and pays back the deposits whose unbonding period ended, in key order
+// (height, then id).
+func (k Keeper) EndBlock(ctx exec.Ctx) error {
+	h := ctx.Block.Height
+	next := cat(be64(uint64(h + 1)))
+	for _, e := range store.CollectRange(ctx.KV, prefixExpiry, cat(prefixExpiry, next)) {
+		id := idAt(e.Key)
+		a := Get(ctx.KV, id)
+		if a == nil || a.Status != Active {
+			return fmt.Errorf("expiry entry %x names agent %d, which is not active", e.Key, id)
+		}
+		ctx.KV.Delete(e.Key)
+		a.Status = Expired
+		save(ctx.KV, a, h)
+		ctx.Emit(types.NewEvent("agent_expired", "id", idStr(a.ID), "owner", a.Owner.String()))
+	}
+	for _, e := range store.CollectRange(ctx.KV, prefixRefund, cat(prefixRefund, next)) {
+		id := idAt(e.Key)
+		a := Get(ctx.KV, id)
+		if a == nil || a.Status != Unbonding {
+			return fmt.Errorf("refund entry %x names agent %d, which is not unbonding", e.Key, id)
+		}
+		if a.Deposit > 0 {
+			if err := k.Bank.Send(ctx.KV, Deposits, a.Owner, a.Deposit); err != nil {
+				return fmt.Errorf("refund agent %d: %w", a.ID, err)
+			}
+		}
+		ctx.KV.Delete(e.Key)
+		a.Status, a.Refunded, a.Deposit = Closed, a.Deposit, 0
+		save(ctx.KV, a, h)
+		ctx.Emit(types.NewEvent("agent_refunded", "id", idStr(a.ID), "owner", a.Owner.String(), "amount", amt(a.Refunded)))
+	}
+	return nil
+}

@@ -1,0 +1,5 @@
+package paywallet_test
+
+import "runtime"
+
+func runtimeYield() { runtime.Gosched() }
