@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +54,12 @@ type Config struct {
 	Logf func(format string, args ...any)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// StateDir is where the agent keeps its replay window
+	// (StateDir/replay.window, written before a request runs), so that
+	// an envelope taken before a restart is still refused after it. Empty
+	// keeps the window in memory only: after a restart an envelope could
+	// run again until it expires. One running agent per directory.
+	StateDir string
 }
 
 // Request is a request a handler answers.
@@ -130,9 +137,23 @@ func New(cfg Config) (*Agent, error) {
 		cfg.Timeout = time.Minute
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	return &Agent{cfg: cfg, id: cfg.ID, dec: agentmsg.DecryptionKey(cfg.Key), window: agentmsg.NewWindow(0),
+	window := agentmsg.NewWindow(0)
+	if cfg.StateDir != "" {
+		var err error
+		if window, err = agentmsg.OpenWindow(filepath.Join(cfg.StateDir, WindowFile), 0, cfg.Now()); err != nil {
+			return nil, fmt.Errorf("agent: %w", err)
+		}
+	}
+	return &Agent{cfg: cfg, id: cfg.ID, dec: agentmsg.DecryptionKey(cfg.Key), window: window,
 		dir: newDirectory(cfg.Node), tasks: map[string]a2a.Task{}}, nil
 }
+
+// WindowFile is the replay window's file in Config.StateDir.
+const WindowFile = "replay.window"
+
+// Close closes the replay window's file (Config.StateDir); the agent
+// refuses envelopes afterwards. Stop serving first.
+func (a *Agent) Close() error { return a.window.Close() }
 
 func (a *Agent) logf(format string, args ...any) {
 	if a.cfg.Logf != nil {
@@ -235,17 +256,29 @@ func (a *Agent) Card() a2a.Card {
 	if c.DefaultOutputModes == nil {
 		c.DefaultOutputModes = []string{"text/plain"}
 	}
-	info := agentmsg.CardInfo{EncryptionKey: a.EncryptionKey()}
 	if a.cfg.PublicURL != "" {
 		c.SetJSONRPC(a.cfg.PublicURL + "/a2a")
-		info.EnvelopeURL = a.cfg.PublicURL + EnvelopePath
 	} else {
 		node := strings.TrimRight(a.cfg.Node.URL(), "/")
 		c.SetJSONRPC(node + "/agents/" + strconv.FormatUint(a.ID(), 10) + "/a2a")
-		info.Mailboxes = []string{node}
 	}
-	agentmsg.SetCardInfo(&c, info)
+	agentmsg.SetCardInfo(&c, Messaging(a.EncryptionKey(), a.cfg.Node.URL(), a.cfg.PublicURL))
 	return c
+}
+
+// Messaging is the messaging extension of an agent whose signing key
+// derives enc (agentmsg.EncryptionKeyOf): where it takes envelopes, its
+// own host's EnvelopePath under publicURL, or when publicURL is empty the
+// mailbox of the node at nodeURL. Card publishes it; the CLI puts it in
+// the cards it registers.
+func Messaging(enc agentmsg.EncryptionKey, nodeURL, publicURL string) agentmsg.CardInfo {
+	info := agentmsg.CardInfo{EncryptionKey: enc}
+	if publicURL = strings.TrimRight(publicURL, "/"); publicURL != "" {
+		info.EnvelopeURL = publicURL + EnvelopePath
+	} else {
+		info.Mailboxes = []string{strings.TrimRight(nodeURL, "/")}
+	}
+	return info
 }
 
 // CardJSON returns Card as the bytes registered and served.

@@ -79,7 +79,7 @@ func (n *fakeNode) AgentCard(_ context.Context, id uint64) ([]byte, error) {
 	return c, nil
 }
 
-func newFakeNode(t *testing.T) *fakeNode {
+func newFakeNode(t testing.TB) *fakeNode {
 	n := &fakeNode{agents: map[uint64]*registry.Agent{}, cards: map[uint64][]byte{}, channels: map[uint64]*paych.Channel{}}
 	store, err := mailbox.OpenInMemory(mailbox.Options{})
 	if err != nil {
@@ -151,7 +151,7 @@ func echo(prefix string) Handler {
 // newWorld: agent 1 with its own host (a free echo and a paid tide
 // skill), agent 2 behind the node's mailbox, agent 3 the caller, who has
 // a channel (1) to agent 1's owner.
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	w := &world{node: newFakeNode(t)}
 	// Registered after the node's cleanup, so it runs first: the mailbox
 	// loop's long poll ends before the node closes.

@@ -10,6 +10,7 @@ import (
 	"github.com/mycelnet/mycel/agentmsg"
 	registry "github.com/mycelnet/mycel/chain/agent"
 	"github.com/mycelnet/mycel/client"
+	"github.com/mycelnet/mycel/types"
 )
 
 // directory reads registered agents and their cards through the node,
@@ -17,9 +18,17 @@ import (
 // are checked against the hash the chain holds (client.AgentCard), so a
 // node cannot swap an agent's encryption key.
 type directory struct {
-	node *client.Client
-	mu   sync.Mutex
-	seen map[uint64]cached
+	node  *client.Client
+	mu    sync.Mutex
+	seen  map[uint64]cached
+	cards map[uint64]cachedCard
+}
+
+// cachedCard is a card read, valid while the registry names its hash.
+type cachedCard struct {
+	hash types.Hash
+	card *a2a.Card
+	info agentmsg.CardInfo
 }
 
 type cached struct {
@@ -33,7 +42,7 @@ type cached struct {
 const cacheFor = 15 * time.Second
 
 func newDirectory(node *client.Client) *directory {
-	return &directory{node: node, seen: map[uint64]cached{}}
+	return &directory{node: node, seen: map[uint64]cached{}, cards: map[uint64]cachedCard{}}
 }
 
 // info reads an agent's record, from the cache if fresh and not asked
@@ -58,8 +67,19 @@ func (d *directory) info(ctx context.Context, id uint64, fresh bool) (registry.I
 	return info, nil
 }
 
-// card reads an agent's registered card and its messaging extension.
+// card reads an agent's registered card and its messaging extension,
+// from the cache while the registry (as last read) names the same card.
 func (d *directory) card(ctx context.Context, id uint64) (*a2a.Card, agentmsg.CardInfo, error) {
+	rec, err := d.info(ctx, id, false)
+	if err != nil {
+		return nil, agentmsg.CardInfo{}, err
+	}
+	d.mu.Lock()
+	cc, ok := d.cards[id]
+	d.mu.Unlock()
+	if ok && cc.hash == rec.CardHash {
+		return cc.card, cc.info, nil
+	}
 	raw, err := d.node.AgentCard(ctx, id)
 	if err != nil {
 		return nil, agentmsg.CardInfo{}, err
@@ -69,5 +89,11 @@ func (d *directory) card(ctx context.Context, id uint64) (*a2a.Card, agentmsg.Ca
 		return nil, agentmsg.CardInfo{}, err
 	}
 	info, err := agentmsg.CardInfoOf(c)
-	return c, info, err
+	if err != nil {
+		return c, info, err
+	}
+	d.mu.Lock()
+	d.cards[id] = cachedCard{hash: types.SumHash(raw), card: c, info: info}
+	d.mu.Unlock()
+	return c, info, nil
 }

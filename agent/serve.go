@@ -14,6 +14,7 @@ import (
 
 	"github.com/mycelnet/mycel/a2a"
 	"github.com/mycelnet/mycel/agentmsg"
+	registry "github.com/mycelnet/mycel/chain/agent"
 	"github.com/mycelnet/mycel/chain/paych"
 	"github.com/mycelnet/mycel/types"
 )
@@ -60,6 +61,9 @@ func (a *Agent) checkEnvelope(ctx context.Context, m agentmsg.Message) (agentmsg
 		}
 		if [32]byte(info.SigningKey) != e.Key {
 			return agentmsg.Body{}, fmt.Errorf("%w: signed by %x, agent %d's signing key is %x", agentmsg.ErrWrongKey, e.Key[:8], e.From, info.SigningKey[:8])
+		}
+		if info.Status != registry.Active {
+			return agentmsg.Body{}, fmt.Errorf("%w: sender agent %d is %s", agentmsg.ErrWrongKey, e.From, info.Status)
 		}
 	}
 	if err := a.window.Admit(e, a.cfg.Now()); err != nil {

@@ -94,3 +94,52 @@ func CardInfoOf(c *a2a.Card) (CardInfo, error) {
 	}
 	return CardInfo{EncryptionKey: k, Mailboxes: p.Mailboxes, EnvelopeURL: p.EnvelopeURL}, nil
 }
+
+// SetCardInfoJSON puts the extension in a card's JSON, replacing any
+// earlier one, and keeps every other member as it is, including those the
+// a2a package does not model (a card written by hand may carry more than
+// this package reads). Members come back in sorted order, indented.
+func SetCardInfoJSON(card []byte, info CardInfo) ([]byte, error) {
+	var c, caps map[string]json.RawMessage
+	if err := json.Unmarshal(card, &c); err != nil || c == nil {
+		return nil, fmt.Errorf("agent card: want a JSON object: %v", err)
+	}
+	if raw, ok := c["capabilities"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &caps); err != nil {
+			return nil, fmt.Errorf("agent card: capabilities: %v", err)
+		}
+	}
+	if caps == nil {
+		caps = map[string]json.RawMessage{}
+	}
+	var exts []json.RawMessage
+	if raw, ok := caps["extensions"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &exts); err != nil {
+			return nil, fmt.Errorf("agent card: capabilities.extensions: %v", err)
+		}
+	}
+	// The extension as SetCardInfo writes it, so the two never disagree.
+	var one a2a.Card
+	SetCardInfo(&one, info)
+	ours, err := json.Marshal(one.Capabilities.Extensions[0])
+	if err != nil {
+		return nil, err
+	}
+	kept := make([]json.RawMessage, 0, len(exts)+1)
+	for _, raw := range exts {
+		var e struct {
+			URI string `json:"uri"`
+		}
+		if json.Unmarshal(raw, &e) == nil && e.URI == ExtensionURI {
+			continue
+		}
+		kept = append(kept, raw)
+	}
+	if caps["extensions"], err = json.Marshal(append(kept, ours)); err != nil {
+		return nil, err
+	}
+	if c["capabilities"], err = json.Marshal(caps); err != nil {
+		return nil, err
+	}
+	return json.MarshalIndent(c, "", "  ")
+}

@@ -232,3 +232,51 @@ func TestCardExtension(t *testing.T) {
 		t.Fatal("a card without the extension")
 	}
 }
+
+// A card edited as JSON keeps what the a2a package does not model, keeps
+// other extensions, and ends with one messaging extension, the new one.
+func TestSetCardInfoJSON(t *testing.T) {
+	in := []byte(`{"name": "n", "description": "d", "version": "1", "url": "http://h/a2a",
+	 "x-vendor": {"keep": [1, 2.50]},
+	 "capabilities": {"streaming": true, "x-cap": 7, "extensions": [
+	   {"uri": "urn:other", "params": {"a": 1}},
+	   {"uri": "` + ExtensionURI + `", "params": {"encryption_key": {"kty": "OKP", "crv": "X25519", "x": "old"}}}]},
+	 "defaultInputModes": [], "defaultOutputModes": [], "skills": []}`)
+	info := CardInfo{EncryptionKey: EncryptionKeyOf(key(5)), EnvelopeURL: "http://h/mycel/envelope"}
+	out, err := SetCardInfoJSON(in, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := a2a.ParseCard(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := CardInfoOf(c)
+	if err != nil || got.EncryptionKey != info.EncryptionKey || got.EnvelopeURL != info.EnvelopeURL {
+		t.Fatalf("%+v %v\n%s", got, err, out)
+	}
+	if len(c.Capabilities.Extensions) != 2 || c.Capabilities.Extensions[0].URI != "urn:other" || !c.Capabilities.Streaming {
+		t.Fatalf("other capabilities lost:\n%s", out)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, out); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{`"x-vendor":{"keep":[1,2.50]}`, `"x-cap":7`} {
+		if !strings.Contains(compact.String(), s) {
+			t.Errorf("%s lost:\n%s", s, out)
+		}
+	}
+	// Again: the same bytes (one extension, replaced in place of itself).
+	again, err := SetCardInfoJSON(out, info)
+	if err != nil || !bytes.Equal(again, out) {
+		t.Fatalf("not idempotent: %v\n%s\n%s", err, out, again)
+	}
+	// A card without capabilities gets them.
+	if out, err = SetCardInfoJSON([]byte(`{"name": "n"}`), info); err != nil || !strings.Contains(string(out), ExtensionURI) {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if _, err := SetCardInfoJSON([]byte(`[1]`), info); err == nil {
+		t.Fatal("a card that is no object")
+	}
+}

@@ -12,11 +12,15 @@ import (
 // CheckTime refuses envelopes that expire more than MaxLifetime ahead, an
 // entry never needs to outlive that, and an expired envelope is refused by
 // its time before the window is asked. Safe for concurrent use.
+//
+// NewWindow keeps it in memory; OpenWindow keeps it in a file too, so that
+// a receiver that restarts still refuses what it took before.
 type Window struct {
 	mu    sync.Mutex
 	seen  map[replayKey]int64
 	byExp expiryHeap
 	max   int
+	j     *journal // nil in memory
 }
 
 type replayKey struct {
@@ -58,7 +62,9 @@ func NewWindow(max int) *Window {
 // Admit checks e's expiry against now and admits it once: a second
 // envelope with the same key and nonce before the first expires is
 // refused with ErrReplayed. A full window refuses with ErrBusy rather than
-// forget a live nonce.
+// forget a live nonce. A window on disk returns once the entry is written
+// and fsynced; if that fails, it refuses this envelope and every later
+// one (ErrBusy), since it can no longer promise to remember them.
 func (w *Window) Admit(e *Envelope, now time.Time) error {
 	if err := e.CheckTime(now); err != nil {
 		return err
@@ -73,8 +79,18 @@ func (w *Window) Admit(e *Envelope, now time.Time) error {
 	if len(w.seen) >= w.max {
 		return fmt.Errorf("%w: %d envelopes live; retry later", ErrBusy, len(w.seen))
 	}
+	if w.j != nil && w.j.err != nil {
+		return fmt.Errorf("%w: %v", ErrBusy, w.j.err)
+	}
 	w.seen[k] = e.Expires
 	heap.Push(&w.byExp, entry{k: k, exp: e.Expires})
+	if w.j != nil {
+		w.j.pending = encodeRecord(w.j.pending, k, e.Expires)
+		w.j.appended++
+		if err := w.waitLocked(w.j.appended); err != nil {
+			return fmt.Errorf("%w: %v", ErrBusy, err)
+		}
+	}
 	return nil
 }
 
@@ -91,7 +107,17 @@ func (w *Window) Seen(e *Envelope) bool {
 func (w *Window) Forget(e *Envelope) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	delete(w.seen, replayKey{key: e.Key, nonce: e.Nonce})
+	k := replayKey{key: e.Key, nonce: e.Nonce}
+	if _, ok := w.seen[k]; !ok {
+		return
+	}
+	delete(w.seen, k)
+	if w.j != nil && w.j.err == nil {
+		// Written with the next Admit's fsync or at Close: a Forget lost
+		// to a crash only refuses a retry, which is the safe side.
+		w.j.pending = encodeRecord(w.j.pending, k, 0)
+		w.j.appended++
+	}
 }
 
 // Len is the number of live entries.

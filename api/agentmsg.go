@@ -69,7 +69,7 @@ const (
 	maxChallenges   = 1 << 16
 	challengeTTL    = time.Minute
 	maxRequests     = 1 << 18
-	maxAnswers      = 1 << 16
+	maxAnswers      = 1 << 18
 	maxAnswerBytes  = 64 << 20
 	maxRelayTasks   = 1 << 14
 	maxAnswerWait   = 60 * time.Second
@@ -98,6 +98,21 @@ type messenger struct {
 	nAnswers    int
 	tasks       map[string]*relayTask
 	taskOrder   []string
+	lastSweep   time.Time
+}
+
+// sweepEvery is how often the in-memory tables are swept of what expired,
+// besides whenever one is full.
+const sweepEvery = 5 * time.Second
+
+// readGrace is how long an answer stays after it was first read.
+const readGrace = time.Minute
+
+// maybeSweepLocked sweeps if the last sweep is old.
+func (m *messenger) maybeSweepLocked() {
+	if now := m.now(); now.Sub(m.lastSweep) > sweepEvery {
+		m.sweepLocked()
+	}
 }
 
 type challenge struct {
@@ -210,6 +225,9 @@ func (s *server) checkSender(ctx context.Context, e *agentmsg.Envelope) error {
 		return fmt.Errorf("%w: the envelope is signed by %x, agent %d's signing key is %x (transferred?)", agentmsg.ErrWrongKey,
 			e.Key[:8], e.From, rec.SigningKey[:8])
 	}
+	if !rec.Listed {
+		return fmt.Errorf("%w: sender agent %d is not listed (expired or deregistered)", agentmsg.ErrWrongKey, e.From)
+	}
 	return nil
 }
 
@@ -280,6 +298,7 @@ func (m *messenger) track(id agentmsg.ID, to uint64, expires time.Time, task str
 	if _, ok := m.requests[id]; ok {
 		return fmt.Errorf("%w: envelope %s is in a mailbox here already", agentmsg.ErrReplayed, id)
 	}
+	m.maybeSweepLocked()
 	if len(m.requests) >= maxRequests {
 		m.sweepLocked()
 		if len(m.requests) >= maxRequests {
@@ -302,6 +321,7 @@ func (m *messenger) untrack(id agentmsg.ID) {
 // their time.
 func (m *messenger) sweepLocked() {
 	now := m.now()
+	m.lastSweep = now
 	for id, rq := range m.requests {
 		if now.After(rq.expires) {
 			if rq.answer != nil {
@@ -555,6 +575,13 @@ func (s *server) answerGet(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.msg.mu.Lock()
 	a := rq.answer
+	if a != nil {
+		// Read: it goes soon, so that answers do not pile up until they
+		// expire; a reader that lost it has a minute to ask again.
+		if grace := s.Now().Add(readGrace); grace.Before(rq.expires) {
+			rq.expires = grace
+		}
+	}
 	s.msg.mu.Unlock()
 	if a == nil {
 		return fmt.Errorf("%w: agent %d has not answered %s; ask again (?wait=30s waits for it)", errNotAnswered, id, reqID)

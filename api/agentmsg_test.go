@@ -193,6 +193,7 @@ func TestMailboxPutRefusals(t *testing.T) {
 		{"payload swapped", "/v1/agents/1/mailbox", mismatch, 400, "payload_mismatch"},
 		{"another's key", "/v1/agents/1/mailbox", f.make(seedKey(3), agentmsg.Draft{From: 2, To: 1}, nil), 403, "wrong_key"},
 		{"unknown sender agent", "/v1/agents/1/mailbox", f.make(seedKey(2), agentmsg.Draft{From: 8, To: 1}, nil), 403, "wrong_key"},
+		{"expired sender agent", "/v1/agents/1/mailbox", f.make(seedKey(3), agentmsg.Draft{From: 3, To: 1}, nil), 403, "wrong_key"},
 		{"no account", "/v1/agents/1/mailbox", f.make(seedKey(5), agentmsg.Draft{To: 1}, nil), 403, "forbidden"},
 		{"other mailbox", "/v1/agents/2/mailbox", f.make(seedKey(2), agentmsg.Draft{From: 2, To: 1}, nil), 400, "bad_request"},
 		{"unknown target", "/v1/agents/7/mailbox", f.make(seedKey(2), agentmsg.Draft{From: 2, To: 7}, nil), 404, "not_found"},

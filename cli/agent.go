@@ -94,16 +94,23 @@ func (e *env) agentParams(ctx context.Context, c *client.Client) (agent.Params, 
 type cardFile struct {
 	bytes      []byte
 	hash       types.Hash
+	card       *a2a.Card
 	name, desc string
 	skills     []agent.Skill
 }
 
 func readCardFile(path string, maxBytes uint64) (cardFile, error) {
-	var cf cardFile
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return cf, fmt.Errorf("--card: %w", err)
+		return cardFile{}, fmt.Errorf("--card: %w", err)
 	}
+	return parseCard(b, path, maxBytes)
+}
+
+// parseCard checks a card's bytes (from the file path, or as the
+// registered card is, or as the CLI rewrote it) like readCardFile.
+func parseCard(b []byte, path string, maxBytes uint64) (cardFile, error) {
+	var cf cardFile
 	if uint64(len(b)) > maxBytes {
 		return cf, fmt.Errorf("--card %s: %d bytes; the chain takes cards of at most %d", path, len(b), maxBytes)
 	}
@@ -111,6 +118,7 @@ func readCardFile(path string, maxBytes uint64) (cardFile, error) {
 	if err != nil {
 		return cf, fmt.Errorf("--card %s: %w (see docs/agents.md for a card to start from)", path, err)
 	}
+	cf.card = card
 	skills := make([]agent.Skill, len(card.Skills))
 	for i, s := range card.Skills {
 		skills[i] = agent.Skill{ID: s.ID, Name: s.Name, Tags: s.Tags}
@@ -133,6 +141,16 @@ func (e *env) upload(ctx context.Context, c *client.Client, cf cardFile, key key
 		return fmt.Errorf("upload the card: the node stored sha256 %s, the card hashes to %s", res.SHA256, cf.hash)
 	}
 	return nil
+}
+
+// registeredCard reads the card registered for an agent (checked against
+// the chain's hash), to refresh its messaging extension.
+func (e *env) registeredCard(ctx context.Context, c *client.Client, id uint64, maxBytes uint64) (cardFile, error) {
+	b, err := c.AgentCard(ctx, id)
+	if err != nil {
+		return cardFile{}, fmt.Errorf("read agent %d's registered card: %w", id, err)
+	}
+	return parseCard(b, fmt.Sprintf("registered for agent %d", id), maxBytes)
 }
 
 // keyName makes a keyring name from parts: letters, digits, . _ -.
@@ -183,8 +201,9 @@ func (e *env) signingKey(flag, def string) (agent.PublicKey, string, error) {
 func (e *env) agentRegisterCmd() *cobra.Command {
 	var f txFlags
 	var cardPath, deposit, price, endpoint, signing string
+	var asIs bool
 	cmd := &cobra.Command{
-		Use:   "register --card CARD.json --deposit AMOUNT [--price AMOUNT] [--endpoint URL] [--signing-key KEY] --from KEY",
+		Use:   "register --card CARD.json --deposit AMOUNT [--price AMOUNT] [--endpoint URL] [--signing-key KEY] [--card-as-is] --from KEY",
 		Short: "Register an agent with its A2A Agent Card and a deposit; prints the agent's id",
 		Long: `Register an agent owned by --from. The card must be an A2A Agent Card (version
 1.0 with supportedInterfaces, or 0.3 with url); it is uploaded to the node's blob
@@ -196,7 +215,14 @@ reached through the nodes' mailboxes.
 
 --signing-key is the key the agent's host signs messages with: a key in the
 keyring or 64 hex digits of a public key. By default a key named
-FROM-agent-NAME is made in the keyring (or reused).`,
+FROM-agent-NAME is made in the keyring (or reused).
+
+So that others can message the agent, the card registered carries mycel's
+messaging extension (urn:mycel:a2a:agentmsg:v1): the encryption key derived from
+the signing key, and where the agent takes envelopes (what the card's extension
+says already, else ENDPOINT/mycel/envelope, or this node's mailbox). The CLI adds
+it (or refreshes its key) when the keyring holds the signing key; --card-as-is
+registers the file unchanged, for a card whose extension you manage by hand.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -236,6 +262,10 @@ FROM-agent-NAME is made in the keyring (or reused).`,
 			if err != nil {
 				return err
 			}
+			cf, msging, err := e.addMessaging(cf, p.MaxCardBytes, sk, skName, c.URL(), endpoint, true, asIs)
+			if err != nil {
+				return err
+			}
 			if err := e.upload(ctx, c, cf, key); err != nil {
 				return err
 			}
@@ -254,7 +284,8 @@ FROM-agent-NAME is made in the keyring (or reused).`,
 			exp, _ := client.Event(r, "agent_registered", "expires_at")
 			out := map[string]any{"id": id, "name": cf.name, "owner": key.Address, "signing_key": sk, "signing_key_name": skName,
 				"card_hash": cf.hash, "deposit": dep, "price": pr, "endpoint": endpoint, "mailbox": endpoint == "",
-				"expires_at": exp, "tx": r.Hash, "height": r.Height}
+				"expires_at": exp, "tx": r.Hash, "height": r.Height, "messaging": msging}
+			msging.say(e, sk)
 			return e.print(out, func(w io.Writer) {
 				e.progress("registered agent %s, %q, in block %d (transaction %s); listed until height %s, renew with: mycel agent renew %s --from %s",
 					id, cf.name, r.Height, r.Hash, exp, id, key.Name)
@@ -269,6 +300,7 @@ FROM-agent-NAME is made in the keyring (or reused).`,
 	fl.StringVar(&price, "price", "", "the price per task, like 0.1myc (default: free)")
 	fl.StringVar(&endpoint, "endpoint", "", "the URL the agent takes messages at (default: the nodes' mailboxes)")
 	fl.StringVar(&signing, "signing-key", "", "the agent's signing key: a keyring name or 64 hex digits (default: a key made for it)")
+	fl.BoolVar(&asIs, "card-as-is", false, "register the card file unchanged (no messaging extension added or refreshed)")
 	f.register(cmd)
 	return cmd
 }
@@ -276,11 +308,16 @@ FROM-agent-NAME is made in the keyring (or reused).`,
 func (e *env) agentUpdateCmd() *cobra.Command {
 	var f txFlags
 	var cardPath, price, endpoint string
-	var mailbox bool
+	var mailbox, asIs bool
 	cmd := &cobra.Command{
-		Use:   "update ID [--card CARD.json] [--price AMOUNT] [--endpoint URL | --mailbox] --from KEY",
+		Use:   "update ID [--card CARD.json] [--price AMOUNT] [--endpoint URL | --mailbox] [--card-as-is] --from KEY",
 		Short: "Change an agent's card, price or endpoint (the owner only)",
-		Args:  cobra.ExactArgs(1),
+		Long: `Change an agent's card, price or endpoint (the owner only). Like register, the
+card registered carries mycel's messaging extension with the encryption key of
+the agent's registered signing key (when this keyring holds it); a new endpoint
+or --mailbox refreshes the registered card's extension to match. --card-as-is
+registers the card unchanged.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			id, err := parseAgentID("agent", args[0])
@@ -313,13 +350,26 @@ func (e *env) agentUpdateCmd() *cobra.Command {
 				}
 				m.Endpoint = endpoint
 			}
-			if cardPath != "" {
+			// A new reach makes the extension's (where envelopes go) stale.
+			reachChanged := m.Endpoint != a.Endpoint
+			var msging cardMessaging
+			if cardPath != "" || (reachChanged && !asIs) {
 				p, err := e.agentParams(ctx, c)
 				if err != nil {
 					return err
 				}
-				cf, err := readCardFile(cardPath, p.MaxCardBytes)
+				var cf cardFile
+				if cardPath != "" {
+					cf, err = readCardFile(cardPath, p.MaxCardBytes)
+				} else {
+					cf, err = e.registeredCard(ctx, c, id, p.MaxCardBytes)
+				}
 				if err != nil {
+					return err
+				}
+				if a.SigningKey.IsZero() {
+					e.progress("agent %d has no signing key: mycel agent set-key %d adds its encryption key to the card", id, id)
+				} else if cf, msging, err = e.addMessaging(cf, p.MaxCardBytes, a.SigningKey, "", c.URL(), m.Endpoint, !reachChanged, asIs); err != nil {
 					return err
 				}
 				if err := e.upload(ctx, c, cf, key); err != nil {
@@ -327,7 +377,13 @@ func (e *env) agentUpdateCmd() *cobra.Command {
 				}
 				m.CardHash, m.CardSize, m.Name, m.Description, m.Skills = cf.hash, uint64(len(cf.bytes)), cf.name, cf.desc, cf.skills
 			}
-			return e.broadcast(ctx, &f, []tx.Msg{{Kind: agent.KindUpdate, Body: m.Encode()}}, fmt.Sprintf("update agent %d", id))
+			if err := e.broadcast(ctx, &f, []tx.Msg{{Kind: agent.KindUpdate, Body: m.Encode()}}, fmt.Sprintf("update agent %d", id)); err != nil {
+				return err
+			}
+			if msging.Done != "" {
+				msging.say(e, a.SigningKey)
+			}
+			return nil
 		},
 	}
 	fl := cmd.Flags()
@@ -335,6 +391,7 @@ func (e *env) agentUpdateCmd() *cobra.Command {
 	fl.StringVar(&price, "price", "", "the new price per task")
 	fl.StringVar(&endpoint, "endpoint", "", "the new URL the agent takes messages at")
 	fl.BoolVar(&mailbox, "mailbox", false, "drop the endpoint: reach the agent through the nodes' mailboxes")
+	fl.BoolVar(&asIs, "card-as-is", false, "register the card unchanged (no messaging extension added or refreshed)")
 	f.register(cmd)
 	return cmd
 }
@@ -601,29 +658,67 @@ func (e *env) agentTransferCmd() *cobra.Command {
 func (e *env) agentSetKeyCmd() *cobra.Command {
 	var f txFlags
 	var signing string
+	var asIs bool
 	cmd := &cobra.Command{
-		Use:   "set-key ID [--signing-key KEY] --from KEY",
+		Use:   "set-key ID [--signing-key KEY] [--card-as-is] --from KEY",
 		Short: "Set the key an agent signs its messages with (after a transfer or a purchase, or to rotate it)",
-		Args:  cobra.ExactArgs(1),
+		Long: `Set the key an agent signs its messages with. The encryption key that senders
+seal to is derived from the signing key, so in the same transaction the agent's
+registered card is replaced by one whose messaging extension
+(urn:mycel:a2a:agentmsg:v1) carries the new key (when this keyring holds the
+signing key): from that block on, senders seal to the new key and the old
+operator reads nothing. --card-as-is leaves the card as it is.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			id, err := parseAgentID("agent", args[0])
 			if err != nil {
 				return err
 			}
-			a, key, err := e.ownedAgent(ctx, e.client(), id)
+			c := e.client()
+			a, key, err := e.ownedAgent(ctx, c, id)
 			if err != nil {
 				return err
 			}
-			sk, _, err := e.signingKey(signing, keyName(key.Name, "agent", a.Name))
+			sk, skName, err := e.signingKey(signing, keyName(key.Name, "agent", a.Name))
 			if err != nil {
 				return err
 			}
 			m := agent.MsgSetKey{Agent: id, Key: sk}
-			return e.broadcast(ctx, &f, []tx.Msg{{Kind: agent.KindSetKey, Body: m.Encode()}}, fmt.Sprintf("set agent %d's signing key to %s", id, sk))
+			msgs := []tx.Msg{{Kind: agent.KindSetKey, Body: m.Encode()}}
+			var msging cardMessaging
+			if asIs {
+				msging.Done = "as-is"
+			} else {
+				p, err := e.agentParams(ctx, c)
+				if err != nil {
+					return err
+				}
+				cf, err := e.registeredCard(ctx, c, id, p.MaxCardBytes)
+				if err != nil {
+					return fmt.Errorf("%w (or keep the card as it is with --card-as-is)", err)
+				}
+				if cf, msging, err = e.addMessaging(cf, p.MaxCardBytes, sk, skName, c.URL(), a.Endpoint, true, false); err != nil {
+					return err
+				}
+				if cf.hash != a.CardHash {
+					if err := e.upload(ctx, c, cf, key); err != nil {
+						return err
+					}
+					u := agent.MsgUpdate{Agent: id, CardHash: cf.hash, CardSize: uint64(len(cf.bytes)), Name: cf.name, Description: cf.desc,
+						Skills: cf.skills, Price: a.Price, Endpoint: a.Endpoint}
+					msgs = append(msgs, tx.Msg{Kind: agent.KindUpdate, Body: u.Encode()})
+				}
+			}
+			if err := e.broadcast(ctx, &f, msgs, fmt.Sprintf("set agent %d's signing key to %s", id, sk)); err != nil {
+				return err
+			}
+			msging.say(e, sk)
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&signing, "signing-key", "", "a keyring name or 64 hex digits (default: a key made for it)")
+	cmd.Flags().BoolVar(&asIs, "card-as-is", false, "leave the registered card as it is (its encryption key stays the old one's)")
 	f.register(cmd)
 	return cmd
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"github.com/mycelnet/mycel/a2a"
 	sdk "github.com/mycelnet/mycel/agent"
 	"github.com/mycelnet/mycel/agentmsg"
+	"github.com/mycelnet/mycel/chain/agent"
 	"github.com/mycelnet/mycel/chain/paych"
 	"github.com/mycelnet/mycel/paywallet"
 	"github.com/mycelnet/mycel/types"
@@ -292,4 +294,91 @@ acknowledged: --ack deletes those shown.`,
 	fl.DurationVar(&wait, "wait", 0, "wait up to this long (at most 30s) for a message when there is none")
 	fl.BoolVar(&ack, "ack", false, "acknowledge (delete) the messages shown")
 	return cmd
+}
+
+// cardMessaging is what the CLI did to a card's messaging extension, for
+// the commands' output.
+type cardMessaging struct {
+	// Done is "added", "refreshed", "as-is" (--card-as-is) or
+	// "not-in-keyring" (the signing key's private half is not here, so
+	// its encryption key cannot be derived).
+	Done          string                 `json:"done"`
+	EncryptionKey agentmsg.EncryptionKey `json:"encryption_key,omitzero"`
+	Mailboxes     []string               `json:"mailboxes,omitempty"`
+	EnvelopeURL   string                 `json:"envelope_url,omitempty"`
+}
+
+// say reports it on stderr.
+func (m cardMessaging) say(e *env, pub agent.PublicKey) {
+	switch m.Done {
+	case "as-is":
+		e.progress("registered the card as it is (--card-as-is): senders seal to the key in its %s extension, if it has one", agentmsg.ExtensionURI)
+	case "not-in-keyring":
+		e.progress("warning: signing key %s is not in this keyring, so the card's %s extension was left as it is; "+
+			"the agent's host (the SDK's EnsureCard) or mycel agent update --card from a home that holds the key must register its encryption key, "+
+			"or senders cannot reach it", pub, agentmsg.ExtensionURI)
+	default:
+		reach := "its host at " + m.EnvelopeURL
+		if m.EnvelopeURL == "" {
+			reach = "the mailbox at " + strings.Join(m.Mailboxes, ", ")
+		}
+		e.progress("%s the card's messaging extension (%s): encryption key %s (derived from signing key %s), reached through %s",
+			m.Done, agentmsg.ExtensionURI, m.EncryptionKey, pub, reach)
+	}
+}
+
+// signingPrivate finds the private half of an agent's signing key in the
+// keyring: the key named name, else any key whose public half is pub (a
+// key given as hex, or the registered key of an agent being updated).
+func (e *env) signingPrivate(pub agent.PublicKey, name string) (ed25519.PrivateKey, bool) {
+	kr := e.keyring()
+	if name != "" {
+		if k, err := kr.Get(name); err == nil && [32]byte(k.PubKey()) == [32]byte(pub) {
+			return k.Private, true
+		}
+	}
+	keys, err := kr.List()
+	if err != nil {
+		return nil, false
+	}
+	for _, k := range keys {
+		if [32]byte(k.PubKey()) == [32]byte(pub) {
+			return k.Private, true
+		}
+	}
+	return nil, false
+}
+
+// addMessaging puts mycel's messaging extension in a card (the SDK's
+// Messaging, in agentmsg's JSON form): the encryption key derived from
+// the agent's signing key, and where it takes envelopes. That reach is
+// what the card's extension says already, when it has one and keepReach;
+// else the registration's: ENDPOINT/mycel/envelope (where the SDK's host
+// takes them) or the mailbox of the node the CLI talks to. asIs (the
+// --card-as-is flag) leaves the card alone, for a card managed by hand.
+func (e *env) addMessaging(cf cardFile, maxBytes uint64, pub agent.PublicKey, keyName, nodeURL, endpoint string, keepReach, asIs bool) (cardFile, cardMessaging, error) {
+	if asIs {
+		return cf, cardMessaging{Done: "as-is"}, nil
+	}
+	priv, ok := e.signingPrivate(pub, keyName)
+	if !ok {
+		return cf, cardMessaging{Done: "not-in-keyring"}, nil
+	}
+	info := sdk.Messaging(agentmsg.EncryptionKeyOf(priv), nodeURL, endpoint)
+	done := "added"
+	if prev, err := agentmsg.CardInfoOf(cf.card); err == nil {
+		done = "refreshed"
+		if keepReach && (len(prev.Mailboxes) > 0 || prev.EnvelopeURL != "") {
+			info.Mailboxes, info.EnvelopeURL = prev.Mailboxes, prev.EnvelopeURL
+		}
+	}
+	b, err := agentmsg.SetCardInfoJSON(cf.bytes, info)
+	if err != nil {
+		return cf, cardMessaging{}, err
+	}
+	out, err := parseCard(b, "with the messaging extension", maxBytes)
+	if err != nil {
+		return cf, cardMessaging{}, err
+	}
+	return out, cardMessaging{Done: done, EncryptionKey: info.EncryptionKey, Mailboxes: info.Mailboxes, EnvelopeURL: info.EnvelopeURL}, nil
 }

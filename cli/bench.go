@@ -323,12 +323,12 @@ verifications per second (1: the lane rules cost nothing beside the signature).`
 				fmt.Fprintf(w, "  payment work       %8.2f ms  alone, one step after another (%.1f%% of the unpaid request; an upper bound: the provider's fsync overlaps generation)\n",
 					1000*r.PaymentWorkSeconds, 100*r.WorkOverhead)
 				fmt.Fprintf(w, "  redeem on chain    %s fee, %d bytes (a voucher: %d bytes, %d in its header)\n", r.RedeemFee, r.RedeemBytes, r.VoucherBytes, r.HeaderBytes)
-				fmt.Fprintf(w, "  ratio              %.2f (vouchers / raw Ed25519)\n", r.Ratio)
+				fmt.Fprintf(w, "  ratio              %.2f (vouchers / raw Ed25519, the median of %d rounds)\n", r.Ratio, r.Options.Rounds)
 			})
 		},
 	}
-	cmd.Flags().IntVar(&o.Vouchers, "vouchers", 2000, "vouchers per verification round")
-	cmd.Flags().IntVar(&o.Rounds, "rounds", 10, "verification rounds, alternating with the raw signature checks")
+	cmd.Flags().IntVar(&o.Vouchers, "vouchers", 1000, "vouchers per verification round")
+	cmd.Flags().IntVar(&o.Rounds, "rounds", 21, "verification rounds, alternating with the raw signature checks (the ratio is their median)")
 	cmd.Flags().IntVar(&o.Accepts, "accepts", 200, "durable accepts one at a time (and an eighth of it per stream, from 64)")
 	cmd.Flags().IntVar(&o.Requests, "requests", 60, "requests each way, paid and unpaid")
 	cmd.Flags().IntVar(&o.GenTokens, "gen-tokens", 32, "tokens to generate per request")

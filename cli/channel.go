@@ -677,14 +677,17 @@ each lane when the payer settles.`,
 func (e *env) channelWatchCmd() *cobra.Command {
 	var once bool
 	var every time.Duration
-	var fee string
+	var fee, above string
 	cmd := &cobra.Command{
-		Use:   "watch [--once] [--every DUR] --from KEY",
+		Use:   "watch [--once] [--every DUR] [--redeem-above AMOUNT] --from KEY",
 		Short: "Watch the channels that pay you: redeem the best vouchers as soon as a payer settles",
 		Long: `Run the payee's watcher: it follows the channels that pay --from and, as soon as
 one is settling, redeems the best voucher of each lane (kept by mycel channel
 accept) that the chain has not counted, before the settle height; vouchers whose
-expiry comes near are redeemed too. --once does one round and exits.`,
+expiry comes near are redeemed too. --redeem-above also redeems a lane of an
+open channel once it has grown that much past what the chain counted
+(--redeem-above 1umyc --once: redeem everything now). --once does one round
+and exits.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -706,8 +709,14 @@ expiry comes near are redeemed too. --once does one round and exits.`,
 				}
 				chain.Options.Fee = &a
 			}
+			var redeemAbove types.Amount
+			if above != "" {
+				if redeemAbove, err = types.ParseAmount(above); err != nil {
+					return fmt.Errorf("--redeem-above: %w", err)
+				}
+			}
 			var actions []string
-			w := &paywallet.Watcher{Payee: p, Chain: chain, Every: every,
+			w := &paywallet.Watcher{Payee: p, Chain: chain, Every: every, RedeemAbove: redeemAbove,
 				Logf: func(format string, args ...any) {
 					msg := fmt.Sprintf(format, args...)
 					actions = append(actions, msg)
@@ -735,5 +744,6 @@ expiry comes near are redeemed too. --once does one round and exits.`,
 	cmd.Flags().BoolVar(&once, "once", false, "one round, then exit")
 	cmd.Flags().DurationVar(&every, "every", 2*time.Second, "how often to poll the node")
 	cmd.Flags().StringVar(&fee, "fee", "", "the fee of each redeem (default: the least the fee schedule asks)")
+	cmd.Flags().StringVar(&above, "redeem-above", "", "also redeem a lane of an open channel once it has grown this much past what the chain counted")
 	return cmd
 }

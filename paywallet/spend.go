@@ -76,9 +76,10 @@ type Reservation struct {
 // cumulative amount less what the lane has spent) covers cost, keeps v
 // as the lane's best and sets cost aside as spent. A credit short of cost
 // is refused with ErrUnderpaid, and v is not kept. The voucher and the
-// reservation are written together; Wait returns once they are durable,
-// and a payee hands out nothing of the request's answer before (it may
-// start working on it at once). Every Reserve takes a voucher with a new
+// reservation are written together, starting at once (a group commit of
+// their own, or the next one); Wait returns once they are durable, and a
+// payee hands out nothing of the request's answer before (it works on it
+// meanwhile, so the write costs no latency). Every Reserve takes a voucher with a new
 // nonce, even when the lane's credit alone would cover cost: the nonce
 // orders the lane's requests.
 func (p *Payee) Reserve(v paych.Voucher, cost types.Amount) (*Reservation, error) {
@@ -105,7 +106,19 @@ func (p *Payee) Reserve(v paych.Voucher, cost types.Amount) (*Reservation, error
 	p.w.vouchers[l] = v
 	p.w.setSpent(l, spent+cost)
 	seq := p.w.j.appendLocked(voucherRecord(v), spentRecord(l, spent+cost))
+	p.w.flushSoon(seq)
 	return &Reservation{p: p, lane: l, cost: cost, seq: seq, Voucher: v, Adds: adds}, nil
+}
+
+// flushSoon starts writing the records up to seq without waiting for
+// them: whoever waits later finds them durable, or being made so. The
+// caller holds the lock.
+func (w *wallet) flushSoon(seq uint64) {
+	go func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		_ = w.j.waitLocked(seq) // a failed write is the wallet's error, reported to whoever waits
+	}()
 }
 
 // Wait returns once the voucher and the reservation are durable (or the
@@ -137,12 +150,7 @@ func (r *Reservation) Settle(used types.Amount) LaneBalance {
 	spent := w.spent[r.lane]
 	spent -= min(back, spent)
 	w.setSpent(r.lane, spent)
-	seq := w.j.appendLocked(spentRecord(r.lane, spent))
-	go func() {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		_ = w.j.waitLocked(seq) // a failed write is the wallet's error, reported by the next call
-	}()
+	w.flushSoon(w.j.appendLocked(spentRecord(r.lane, spent)))
 	return r.p.balanceLocked(r.lane)
 }
 

@@ -109,10 +109,11 @@ func run() error {
 	}
 
 	a, err := agent.New(agent.Config{Node: c, Key: sk.Private, Owner: owner.Private, ID: *id, PublicURL: *publicURL, Payee: payee,
-		Logf: log.Printf, Card: a2a.Card{Name: "Crew manager", Description: "Routes each task to a member of its collective and shares the pay"}})
+		StateDir: filepath.Join(*home, "agents", *signing), Logf: log.Printf, Card: a2a.Card{Name: "Crew manager", Description: "Routes each task to a member of its collective and shares the pay"}})
 	if err != nil {
 		return err
 	}
+	defer a.Close() // after serving stops: the replay window's file
 	m := &manager{a: a, node: c}
 	a.Handle(a2a.Skill{ID: "ask", Name: "Ask the crew", Description: "A task for the collective's members, paid per task",
 		Tags: []string{"collective", "text"}}, price, m.route)

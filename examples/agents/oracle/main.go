@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -77,11 +78,13 @@ func run() error {
 
 	g := &gateway{url: strings.TrimRight(*nodeURL, "/"), model: *model, maxTokens: *maxTokens}
 	a, err := agent.New(agent.Config{Node: client.New(*nodeURL), Key: sk.Private, Owner: owner.Private, ID: *id, Logf: log.Printf,
+		StateDir: filepath.Join(*home, "agents", *signing),
 		Card: a2a.Card{Name: "KJV Oracle", Description: "Answers in the words of the King James Bible, with the network's model",
 			Provider: &a2a.Provider{Organization: "mycel examples", URL: "https://github.com/mycelnet/mycel"}}})
 	if err != nil {
 		return err
 	}
+	defer a.Close() // after serving stops: the replay window's file
 	a.Handle(a2a.Skill{ID: "ask", Name: "Ask the oracle", Description: "A question in, a verse-like answer out",
 		Tags: []string{"llm", "text", "kjv"}, Examples: []string{"What is wisdom?"}}, 0,
 		func(ctx context.Context, r *agent.Request) (*agent.Reply, error) {
