@@ -41,9 +41,11 @@ var (
 	_ agent.Channels = channelsKeeper{}
 )
 
-// agentKeeper is the agent registry wired to the bank and the payment
-// channels.
-func agentKeeper() agent.Keeper { return agent.Keeper{Bank: bankKeeper{}, Channels: channelsKeeper{}} }
+// agentKeeper is the agent registry wired to the bank, the payment
+// channels and the validators' bonds (which weigh ballots on reports).
+func agentKeeper() agent.Keeper {
+	return agent.Keeper{Bank: bankKeeper{}, Channels: channelsKeeper{}, Validators: stakeKeeper{}}
+}
 
 // Agent reads an agent with its reputation at the last committed height.
 func (a *App) Agent(id uint64) (agent.Info, bool) {

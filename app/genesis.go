@@ -96,6 +96,8 @@ func DefaultAuth() AuthGenesis {
 			"agent/rate":              1000,
 			"agent/report":            5000,
 			"agent/withdraw_report":   1000,
+			"agent/report_ballot":     1000,
+			"agent/report_reveal":     1000,
 		},
 	}
 }

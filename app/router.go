@@ -91,6 +91,8 @@ func Routes() []Route {
 		{agent.KindRate, "agent/rate", ak.HandleRate, decodeAs(agent.DecodeMsgRate, asIs[agent.MsgRate])},
 		{agent.KindReport, "agent/report", ak.HandleReport, decodeAs(agent.DecodeMsgReport, asIs[agent.MsgReport])},
 		{agent.KindWithdrawReport, "agent/withdraw_report", ak.HandleWithdrawReport, decodeAs(agent.DecodeMsgWithdrawReport, asIs[agent.MsgWithdrawReport])},
+		{agent.KindReportBallot, "agent/report_ballot", ak.HandleReportBallot, decodeAs(agent.DecodeMsgReportBallot, asIs[agent.MsgReportBallot])},
+		{agent.KindReportReveal, "agent/report_reveal", ak.HandleReportReveal, decodeAs(agent.DecodeMsgReportReveal, asIs[agent.MsgReportReveal])},
 	}
 }
 

@@ -43,6 +43,7 @@ settings and submission path, and print both and their ratio.`,
 	ledger.Flags().DurationVar(&o.BlockTime, "block-time", 100*time.Millisecond, "CometBFT's timeout_commit for both sides")
 	cmd.AddCommand(ledger, e.benchSchedulerCmd(), e.benchWasmCmd(), e.benchJobCmd(), e.benchRuntimeCmd(), e.benchTrainCmd(), e.benchGatewayCmd(), e.benchVerifyCmd())
 	cmd.AddCommand(e.benchPaychCmd())
+	cmd.AddCommand(e.benchAgentsCmd())
 	return cmd
 }
 
@@ -333,4 +334,77 @@ verifications per second (1: the lane rules cost nothing beside the signature).`
 	cmd.Flags().IntVar(&o.Requests, "requests", 60, "requests each way, paid and unpaid")
 	cmd.Flags().IntVar(&o.GenTokens, "gen-tokens", 32, "tokens to generate per request")
 	return cmd
+}
+
+func (e *env) benchAgentsCmd() *cobra.Command {
+	var o bench.AgentsOptions
+	var messaging bool
+	cmd := &cobra.Command{
+		Use:   "agents",
+		Short: "Discovery queries over 100,000 agents against a linear scan, and an agent call's round trip against a raw HTTP POST",
+		Long: `Register --agents agents (names, descriptions, skills and tags drawn from a fixed
+vocabulary by a seeded generator; spread deposits and prices) by signed
+transactions through the application on Pebble, 5,000 a block, and build the
+discovery index from chain state as a node does on its first query
+(app.AgentsChangedSince, then the index). Then time the first page of 20 of
+--queries skill, tag and free-text queries on a linear scan of the same records
+(tokenized once) doing the same match and ranking with discovery's own
+tokenizer and score, and on the index, in turn: the index warm (its queries
+again and again for 20 ms, as on a node answering queries all the time) and
+cold (right after the scan filled the caches). The two must return the same
+agents, or the command fails. Then, on an in-process devnet, register three
+agents with the SDK and time --calls calls of --payload bytes of text from one
+to an agent on its own host (direct) and to one behind the node's mailbox,
+beside a raw HTTP POST on loopback carrying the direct exchange's request and
+answer sizes, the three in turn (medians).
+
+The ratio is the scan's time over the warm index's, the geometric mean over
+the three query kinds: higher is better.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Progress, o.NoMessaging = e.stderr, !messaging
+			r, err := bench.Agents(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			return e.print(r, func(w io.Writer) {
+				fmt.Fprintf(w, "agents: %s\n", r.Settings)
+				fmt.Fprintf(w, "  registered   %d agents in %d blocks: %.2f s (%.0f/s, FinalizeBlock and Commit)\n", r.Agents, r.Blocks, r.RegisterSeconds, r.RegisterPerSecond)
+				fmt.Fprintf(w, "  index build  %.2f s from chain state (%.2f s reading it)\n", r.BuildSeconds, r.ReadSeconds)
+				tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+				fmt.Fprintf(tw, "  QUERY\tMATCHED (MEAN)\tINDEX\tINDEX AFTER THE SCAN\tLINEAR SCAN\tRATIO\n")
+				for _, q := range r.Queries {
+					fmt.Fprintf(tw, "  %s\t%.0f\t%s\t%s\t%s\t%.0f\n", q.Kind, q.Matched, benchDur(q.IndexSeconds), benchDur(q.IndexColdSeconds), benchDur(q.ScanSeconds), q.Ratio)
+				}
+				tw.Flush()
+				if m := r.Messaging; m != nil {
+					fmt.Fprintf(w, "  calls (%d-byte text: %d-byte request, %d-byte answer; median of %d)\n", r.Options.Payload, m.RequestBytes, m.AnswerBytes, m.Calls)
+					fmt.Fprintf(w, "    raw HTTP POST  %s\n", benchDur(m.RawSeconds))
+					fmt.Fprintf(w, "    direct         %s  (×%.1f raw)\n", benchDur(m.DirectSeconds), m.DirectOverRaw)
+					fmt.Fprintf(w, "    mailbox        %s  (×%.1f raw)\n", benchDur(m.MailboxSeconds), m.MailboxOverRaw)
+				}
+				fmt.Fprintf(w, "  ratio    %.0f (linear scan / index, geometric mean of the three query kinds; higher is better)\n", r.Ratio)
+			})
+		},
+	}
+	cmd.Flags().IntVar(&o.Agents, "agents", 100_000, "agents to register and index")
+	cmd.Flags().IntVar(&o.Queries, "queries", 10, "queries of each kind (skill, tag, free text)")
+	cmd.Flags().IntVar(&o.Reps, "reps", 11, "times each kind's queries run on the index and on the scan (the median counts)")
+	cmd.Flags().IntVar(&o.Calls, "calls", 200, "calls each way: direct, through the mailbox and raw")
+	cmd.Flags().BoolVar(&messaging, "messaging", true, "time the calls (false: discovery only)")
+	cmd.Flags().IntVar(&o.Payload, "payload", 256, "bytes of text a call carries")
+	cmd.Flags().Uint64Var(&o.Seed, "seed", 1, "seed of the records and the queries")
+	return cmd
+}
+
+// benchDur prints seconds with three significant digits in a fitting unit.
+func benchDur(s float64) string {
+	d := time.Duration(s * float64(time.Second))
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.3g µs", s*1e6)
+	case d < time.Second:
+		return fmt.Sprintf("%.3g ms", s*1e3)
+	}
+	return fmt.Sprintf("%.3g s", s)
 }

@@ -114,7 +114,7 @@ Ballots weigh their validator's bonded stake.`,
 			if _, err := rand.Read(salt[:]); err != nil {
 				return err
 			}
-			if err := e.saveBallot(id, key.Name, v, salt); err != nil {
+			if err := e.saveBallot("dispute", id, key.Name, v, salt); err != nil {
 				return err
 			}
 			m := compute.MsgBallot{Dispute: id, Commitment: compute.BallotCommitment(id, key.Address, v, salt)}
@@ -138,7 +138,7 @@ Ballots weigh their validator's bonded stake.`,
 			if err != nil {
 				return err
 			}
-			v, salt, err := e.loadBallot(id, key.Name)
+			v, salt, err := e.loadBallot("dispute", id, key.Name)
 			if err != nil {
 				return err
 			}
@@ -177,12 +177,12 @@ func evidenceOf(b []byte) (inference.Evidence, error) {
 }
 
 // A committed ballot's vote and salt, kept until it is revealed.
-func (e *env) ballotPath(id uint64, key string) string {
-	return filepath.Join(e.home, "ballots", key+"-"+strconv.FormatUint(id, 10)+".json")
+func (e *env) ballotPath(kind string, id uint64, key string) string {
+	return filepath.Join(e.home, "ballots", kind+"-"+key+"-"+strconv.FormatUint(id, 10)+".json")
 }
 
-func (e *env) saveBallot(id uint64, key string, vote uint8, salt [32]byte) error {
-	p := e.ballotPath(id, key)
+func (e *env) saveBallot(kind string, id uint64, key string, vote uint8, salt [32]byte) error {
+	p := e.ballotPath(kind, id, key)
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return err
 	}
@@ -190,11 +190,11 @@ func (e *env) saveBallot(id uint64, key string, vote uint8, salt [32]byte) error
 	return os.WriteFile(p, b, 0o600)
 }
 
-func (e *env) loadBallot(id uint64, key string) (uint8, [32]byte, error) {
+func (e *env) loadBallot(kind string, id uint64, key string) (uint8, [32]byte, error) {
 	var salt [32]byte
-	b, err := os.ReadFile(e.ballotPath(id, key))
+	b, err := os.ReadFile(e.ballotPath(kind, id, key))
 	if err != nil {
-		return 0, salt, fmt.Errorf("no ballot of %s on dispute %d in this home (commit one with mycel dispute vote): %w", key, id, err)
+		return 0, salt, fmt.Errorf("no ballot of %s on %s %d in this home (commit one first): %w", key, kind, id, err)
 	}
 	var v struct {
 		Vote uint8
@@ -205,7 +205,7 @@ func (e *env) loadBallot(id uint64, key string) (uint8, [32]byte, error) {
 	}
 	s, err := hex.DecodeString(v.Salt)
 	if err != nil || len(s) != 32 {
-		return 0, salt, fmt.Errorf("ballot file %s is corrupt", e.ballotPath(id, key))
+		return 0, salt, fmt.Errorf("ballot file %s is corrupt", e.ballotPath(kind, id, key))
 	}
 	copy(salt[:], s)
 	return v.Vote, salt, nil

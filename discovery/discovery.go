@@ -245,6 +245,42 @@ func quality(in agent.Info) uint32 {
 	return uint32((5*uint64(in.Reputation) + 3*dep + 2*price) / 10)
 }
 
+// Quality is the part of an agent's score that does not depend on the
+// query (reputation, deposit, price), in parts per million.
+func Quality(in agent.Info) uint32 { return quality(in) }
+
+// Score is the score and the match part of an agent of quality q for a
+// query of ntok free-text tokens whose best fields add up to hits (Hits);
+// ntok 0 is a query without free text (match 1). Both in parts per
+// million: what Search ranks by.
+func Score(hits, ntok int, q uint32) (score, match uint32) {
+	m := uint64(ppm)
+	if ntok > 0 {
+		m = uint64(hits) * ppm / (weightName * uint64(ntok))
+	}
+	return uint32(m * uint64(q) / ppm), uint32(m)
+}
+
+// Hits adds up, over the query tokens toks, the weight of the best field
+// each is in (name 3, skill 2, description 1; 0 for none), given the
+// Tokens of an agent's name, of its skills' ids, names and tags, and of
+// its description: what Search reads from its postings, for a caller that
+// matches agents one at a time.
+func Hits(toks, name, skill, desc []string) int {
+	n := 0
+	for _, t := range toks {
+		switch {
+		case slices.Contains(name, t):
+			n += weightName
+		case slices.Contains(skill, t):
+			n += weightSkill
+		case slices.Contains(desc, t):
+			n += weightDescription
+		}
+	}
+	return n
+}
+
 // muldiv is floor(a·b/d), 0 for d = 0.
 func muldiv(a, b, d uint64) uint64 {
 	hi, lo := bits.Mul64(a, b)
@@ -330,14 +366,15 @@ func (x *Index) Search(q Query) (Page, error) {
 		if !d.alive {
 			return ranked{}, false
 		}
-		m := uint32(ppm)
+		hits, ntok := 0, 0
 		if sc != nil {
 			if sc.total[i] == 0 {
 				return ranked{}, false
 			}
-			m = uint32(uint64(sc.total[i]) * ppm / (weightName * uint64(len(toks))))
+			hits, ntok = int(sc.total[i]), len(toks)
 		}
-		return ranked{doc: i, id: d.info.ID, match: m, score: uint32(uint64(m) * uint64(d.quality) / ppm)}, true
+		s, m := Score(hits, ntok, d.quality)
+		return ranked{doc: i, id: d.info.ID, match: m, score: s}, true
 	}
 
 	var cursor *ranked

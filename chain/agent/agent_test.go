@@ -159,6 +159,8 @@ func FuzzPayCollective(f *testing.F)    { fuzzHandler(f, keeper.HandlePayCollect
 func FuzzRate(f *testing.F)             { fuzzHandler(f, keeper.HandleRate) }
 func FuzzReport(f *testing.F)           { fuzzHandler(f, keeper.HandleReport) }
 func FuzzWithdrawReport(f *testing.F)   { fuzzHandler(f, keeper.HandleWithdrawReport) }
+func FuzzReportBallot(f *testing.F)     { fuzzHandler(f, keeper.HandleReportBallot) }
+func FuzzReportReveal(f *testing.F)     { fuzzHandler(f, keeper.HandleReportReveal) }
 
 // The invariant catches a deposit account that holds more or less than
 // the agents and reports account for, and an index entry without a
@@ -227,8 +229,8 @@ func TestErrorCodes(t *testing.T) {
 		}
 		seen[code] = true
 	}
-	if len(seen) != 30 {
-		t.Fatalf("%d codes found, want 30", len(seen))
+	if len(seen) != 33 {
+		t.Fatalf("%d codes found, want 33", len(seen))
 	}
 }
 

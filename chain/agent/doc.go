@@ -56,8 +56,9 @@
 // owner in the same message (RatingBurn of it burned) and weighs by its
 // payment; reputation is the prior-smoothed average of the stars, decayed
 // per epoch (see Reputation). A report is a bonded claim of misbehaviour
-// kept for the dispute track; its reporter may withdraw it while it is
-// open and take the bond back.
+// that validators decide with committed, then revealed, stake-weighted
+// ballots (ballot.go); its reporter may withdraw it until it is decided
+// and take the bond back.
 //
 // # State
 //
@@ -73,6 +74,8 @@
 //	agent/m/{agent}{collective}          membership of open collectives (manager, members, invitees)
 //	agent/q/{id}                         report record
 //	agent/k/{agent}{report}              reports by agent
+//	agent/d/{height}{report}             reports decided at that height
+//	agent/b/{report}{validator}          a committed ballot, then its vote
 //
 // Ids and heights are 8-byte big-endian in keys, so iteration is in
 // height and id order.

@@ -37,6 +37,9 @@ var (
 	ErrReportClosed      = types.NewError(Codespace, 29, "report is no longer open")
 	ErrOverflow          = types.NewError(Codespace, 30, "amount overflow")
 	ErrInvalidQuery      = types.NewError(Codespace, 31, "invalid agent query")
+	ErrNotValidator      = types.NewError(Codespace, 32, "not a bonded validator")
+	ErrBallotWindow      = types.NewError(Codespace, 33, "outside the ballot window")
+	ErrBadBallot         = types.NewError(Codespace, 34, "ballot does not match its commitment")
 )
 
 // errs lists the result codes, for ErrorOf.
@@ -44,7 +47,7 @@ var errs = []*types.Error{ErrMalformed, ErrUnknownAgent, ErrNotOwner, ErrInvalid
 	ErrInvalidCard, ErrInvalidEndpoint, ErrInvalidKey, ErrInvalidAmount, ErrInvalidOwner, ErrWrongStatus, ErrNotForSale,
 	ErrPriceMoved, ErrOpenChannels, ErrInCollective, ErrUnknownCollective, ErrNotManager, ErrInvalidSplit, ErrNotMember,
 	ErrStaleProposal, ErrCollectiveClosed, ErrNotActive, ErrInvalidRating, ErrSelfRating, ErrUnknownReport, ErrNotReporter,
-	ErrReportClosed, ErrOverflow, ErrInvalidQuery}
+	ErrReportClosed, ErrOverflow, ErrInvalidQuery, ErrNotValidator, ErrBallotWindow, ErrBadBallot}
 
 // ErrorOf returns the error of a result code of this codespace (as a
 // client reads it back from a node), or nil if the code is not one.

@@ -29,6 +29,16 @@ type Channels interface {
 type Keeper struct {
 	Bank     Bank
 	Channels Channels
+	// Validators weighs ballots on reports; nil: nobody may vote, and
+	// every report is decided for nobody (its bond comes back).
+	Validators Validators
+}
+
+// Validators is what report ballots need of the stake module.
+type Validators interface {
+	// ValidatorBond returns a's validator bond when it is bonded and not
+	// jailed, else 0.
+	ValidatorBond(r store.Reader, a types.Address) types.Amount
 }
 
 func idStr(id uint64) string { return types.U64(id) }

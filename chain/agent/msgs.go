@@ -28,6 +28,8 @@ const (
 	KindRate             uint16 = 0x070f
 	KindReport           uint16 = 0x0710
 	KindWithdrawReport   uint16 = 0x0711
+	KindReportBallot     uint16 = 0x0712
+	KindReportReveal     uint16 = 0x0713
 )
 
 // MsgRegister registers an agent owned by the signer, escrowing Deposit.

@@ -33,6 +33,15 @@ type Params struct {
 	RatingKeep        types.Fraction `json:"rating_keep"`
 	// ReportBond is the least bond a report of misbehaviour escrows.
 	ReportBond types.Amount `json:"report_bond"`
+	// Reports are judged by validators (ballot.go): ballots committed for
+	// ReportVoteBlocks after the report, revealed for ReportRevealBlocks
+	// after that. An upheld report takes ReportSlash of the agent's
+	// deposit (half to the reporter, half burned); a rejected one loses
+	// ReportBurn of its bond (burned; the rest to the agent's owner).
+	ReportVoteBlocks   int64          `json:"report_vote_blocks"`
+	ReportRevealBlocks int64          `json:"report_reveal_blocks"`
+	ReportSlash        types.Fraction `json:"report_slash"`
+	ReportBurn         types.Fraction `json:"report_burn"`
 }
 
 // DefaultParams are the rules new networks start with, in blocks of about
@@ -50,6 +59,10 @@ func DefaultParams() Params {
 		RatingEpochBlocks:  86_400,
 		RatingKeep:         types.FractionOne * 95 / 100,
 		ReportBond:         types.MYC(10),
+		ReportVoteBlocks:   100,
+		ReportRevealBlocks: 50,
+		ReportSlash:        types.FractionOne / 10,
+		ReportBurn:         types.FractionOne / 2,
 	}
 }
 
@@ -78,6 +91,10 @@ func (p Params) Validate() error {
 		return fmt.Errorf("rating keep %d ppm: want at most %d", p.RatingKeep, types.FractionOne)
 	case p.ReportBond == 0:
 		return fmt.Errorf("report bond must be at least 1umyc")
+	case p.ReportVoteBlocks < 1 || p.ReportRevealBlocks < 1 || p.ReportVoteBlocks > MaxPeriodBlocks || p.ReportRevealBlocks > MaxPeriodBlocks:
+		return fmt.Errorf("report ballot windows must be 1 to %d blocks", MaxPeriodBlocks)
+	case !p.ReportSlash.Valid() || !p.ReportBurn.Valid():
+		return fmt.Errorf("report slash and burn are fractions of at most one")
 	}
 	return nil
 }
@@ -93,6 +110,10 @@ func (p Params) encode() []byte {
 	w.Varint(p.RatingEpochBlocks)
 	w.Uvarint(uint64(p.RatingKeep))
 	w.Uvarint(uint64(p.ReportBond))
+	w.Varint(p.ReportVoteBlocks)
+	w.Varint(p.ReportRevealBlocks)
+	w.Uvarint(uint64(p.ReportSlash))
+	w.Uvarint(uint64(p.ReportBurn))
 	return w.Bytes()
 }
 
@@ -110,6 +131,13 @@ func GetParams(r store.Reader) Params {
 	p := Params{MinDeposit: types.Amount(rd.Uvarint()), RegistrationBlocks: rd.Varint(), UnbondingBlocks: rd.Varint(),
 		MaxCardBytes: rd.Uvarint(), MinRatingPayment: types.Amount(rd.Uvarint()), RatingBurn: types.Fraction(rd.Uvarint()),
 		RatingEpochBlocks: rd.Varint(), RatingKeep: types.Fraction(rd.Uvarint()), ReportBond: types.Amount(rd.Uvarint())}
+	if rd.Remaining() > 0 {
+		p.ReportVoteBlocks, p.ReportRevealBlocks = rd.Varint(), rd.Varint()
+		p.ReportSlash, p.ReportBurn = types.Fraction(rd.Uvarint()), types.Fraction(rd.Uvarint())
+	} else { // a chain begun before report ballots
+		d := DefaultParams()
+		p.ReportVoteBlocks, p.ReportRevealBlocks, p.ReportSlash, p.ReportBurn = d.ReportVoteBlocks, d.ReportRevealBlocks, d.ReportSlash, d.ReportBurn
+	}
 	if err := rd.Done(); err != nil {
 		panic(fmt.Errorf("agent: corrupt params: %w", err))
 	}

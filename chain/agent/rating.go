@@ -171,12 +171,15 @@ func (k Keeper) HandleReport(ctx exec.Ctx, signer types.Address, body []byte) er
 	}
 	h := ctx.Block.Height
 	r := &Report{ID: nextID(ctx.KV, keyReportSeq), Agent: a.ID, Reporter: signer, Bond: m.Bond, Evidence: m.Evidence,
-		Reason: m.Reason, Height: h}
+		Reason: m.Reason, Height: h, VoteEnd: h + p.ReportVoteBlocks}
+	r.RevealEnd = r.VoteEnd + p.ReportRevealBlocks
 	ctx.KV.Set(reportKey(r.ID), r.encode())
+	ctx.KV.Set(cat(prefixReportDue, be64(uint64(r.RevealEnd)), be64(r.ID)), []byte{})
 	ctx.KV.Set(agentReportKey(a.ID, r.ID), []byte{})
 	a.OpenReports++
 	save(ctx.KV, a, h)
-	kv := []string{"id", idStr(r.ID), "agent", idStr(a.ID), "reporter", signer.String(), "bond", amt(r.Bond), "reason", r.Reason}
+	kv := []string{"id", idStr(r.ID), "agent", idStr(a.ID), "reporter", signer.String(), "bond", amt(r.Bond), "reason", r.Reason,
+		"vote_until", types.U64(uint64(r.VoteEnd)), "reveal_until", types.U64(uint64(r.RevealEnd))}
 	if !r.Evidence.IsZero() {
 		kv = append(kv, "evidence", r.Evidence.String())
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/mycelnet/mycel/chain/bank"
 	"github.com/mycelnet/mycel/chain/exec"
 	"github.com/mycelnet/mycel/chain/paych"
+	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/chain/store"
 	"github.com/mycelnet/mycel/internal/chaintest"
 	"github.com/mycelnet/mycel/types"
@@ -47,9 +48,20 @@ func (channels) Open(r store.Reader, h int64, a types.Address) []uint64 {
 }
 
 var (
-	keeper = agent.Keeper{Bank: bankKeeper{}, Channels: channels{}}
+	keeper = agent.Keeper{Bank: bankKeeper{}, Channels: channels{}, Validators: validators{}}
 	chans  = paych.Keeper{Bank: bankKeeper{}}
 )
+
+// validators weighs ballots by the real stake module's validator bonds
+// (chaintest's genesis bonds "val").
+type validators struct{}
+
+func (validators) ValidatorBond(r store.Reader, a types.Address) types.Amount {
+	if b, ok := stake.GetBond(r, a, stake.Validator); ok && !b.Jailed {
+		return b.Amount
+	}
+	return 0
+}
 
 // scenarioParams has short periods, so scenarios stay short.
 func scenarioParams() agent.Params {
@@ -58,6 +70,7 @@ func scenarioParams() agent.Params {
 	p.UnbondingBlocks = 5
 	p.RatingEpochBlocks = 10
 	p.RatingKeep = types.FractionOne / 2
+	p.ReportVoteBlocks, p.ReportRevealBlocks = 4, 3
 	p.ReportBond = types.MYC(5)
 	return p
 }
@@ -419,6 +432,19 @@ func (w *world) do(d *datadriven.TestData) string {
 			m.Evidence = w.card(ev)
 		}
 		return w.send(d, "carol", keeper.HandleReport, m.Encode())
+	case "ballot":
+		// ballot report=N by=val vote=1|2 [reveal=yes]
+		rid, vote := w.num(d, "report", "1"), uint8(w.num(d, "vote", "2"))
+		salt := [32]byte{byte(rid), vote}
+		if arg(d, "reveal", "") != "" {
+			if s := arg(d, "salt-vote", ""); s != "" {
+				salt[1] = byte(w.num(d, "salt-vote", ""))
+			}
+			return w.send(d, "val", keeper.HandleReportReveal, agent.MsgReportReveal{Report: rid, Vote: vote, Salt: salt}.Encode())
+		}
+		signer := w.addr(arg(d, "by", "val"))
+		m := agent.MsgReportBallot{Report: rid, Commitment: agent.BallotCommitment(rid, signer, vote, salt)}
+		return w.send(d, "val", keeper.HandleReportBallot, m.Encode())
 	case "withdraw":
 		return w.send(d, "carol", keeper.HandleWithdrawReport, agent.MsgWithdrawReport{Report: w.num(d, "report", "1")}.Encode())
 	case "open-channel":

@@ -28,6 +28,8 @@ var (
 	prefixMember     = []byte("agent/m/")
 	prefixReport     = []byte("agent/q/")
 	prefixAgentRep   = []byte("agent/k/")
+	prefixReportDue  = []byte("agent/d/") // {height}{report}: reports decided at that height
+	prefixBallot     = []byte("agent/b/") // {report}{validator}: a committed ballot, then its vote
 )
 
 func cat(parts ...[]byte) []byte {

@@ -556,10 +556,17 @@ type Report struct {
 	// Withdrawn is the height at which the reporter withdrew the report
 	// and took its bond back; 0 while it is open.
 	Withdrawn int64 `json:"withdrawn_height,omitempty"`
+	// Validators commit ballots until VoteEnd and reveal them until
+	// RevealEnd, when the report is decided (ballot.go): Decided is that
+	// height and Outcome what was decided.
+	VoteEnd   int64  `json:"vote_end_height,omitempty"`
+	RevealEnd int64  `json:"reveal_end_height,omitempty"`
+	Decided   int64  `json:"decided_height,omitempty"`
+	Outcome   string `json:"outcome,omitempty"`
 }
 
 // Open reports whether the report still holds its bond.
-func (p *Report) Open() bool { return p.Withdrawn == 0 }
+func (p *Report) Open() bool { return p.Withdrawn == 0 && p.Decided == 0 }
 
 func (p *Report) encode() []byte {
 	w := codec.NewWriter(120 + len(p.Reason))
@@ -570,6 +577,10 @@ func (p *Report) encode() []byte {
 	w.String(p.Reason)
 	w.Varint(p.Height)
 	w.Varint(p.Withdrawn)
+	w.Varint(p.VoteEnd)
+	w.Varint(p.RevealEnd)
+	w.Varint(p.Decided)
+	w.String(p.Outcome)
 	return w.Bytes()
 }
 
@@ -582,6 +593,9 @@ func decodeReport(id uint64, b []byte) (*Report, error) {
 	p.Reason = r.String(maxDecodeLen)
 	p.Height = r.Varint()
 	p.Withdrawn = r.Varint()
+	if r.Remaining() > 0 {
+		p.VoteEnd, p.RevealEnd, p.Decided, p.Outcome = r.Varint(), r.Varint(), r.Varint(), r.String(maxDecodeLen)
+	}
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("report %d: %w", id, err)
 	}
