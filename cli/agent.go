@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -38,7 +37,9 @@ deposit, price and match; any node serves a registered card at
 	}
 	cmd.AddCommand(e.agentRegisterCmd(), e.agentUpdateCmd(), e.agentRenewCmd(), e.agentShowCmd(), e.agentListCmd(),
 		e.agentFindCmd(), e.agentTransferCmd(), e.agentSetKeyCmd(), e.agentDeregisterCmd(), e.agentRateCmd(),
-		e.agentReportCmd(), e.agentWithdrawReportCmd(), e.agentReportsCmd(), e.agentVoteCmd(), e.agentRevealCmd())
+		e.agentReportCmd(), e.agentWithdrawReportCmd(), e.agentReportsCmd())
+	vote, reveal := e.agentBallotCmds()
+	cmd.AddCommand(vote, reveal)
 	return cmd
 }
 
@@ -885,77 +886,25 @@ func parseReportID(s string) (uint64, error) {
 	return id, nil
 }
 
-func (e *env) agentVoteCmd() *cobra.Command {
-	var f txFlags
-	var side string
-	cmd := &cobra.Command{
-		Use:   "vote REPORT_ID --for reporter|agent --from VALIDATOR_KEY",
-		Short: "Commit a validator's ballot on a report of misbehaviour",
-		Long: `Commit a ballot (its hash: the vote stays secret until the voting window
+// agentBallotCmds are a validator's vote and reveal on a report.
+func (e *env) agentBallotCmds() (vote, reveal *cobra.Command) {
+	return e.ballotCmds(ballotSpec{
+		kind: "report", parse: parseReportID,
+		voteUse:   "vote REPORT_ID --for reporter|agent --from VALIDATOR_KEY",
+		voteShort: "Commit a validator's ballot on a report of misbehaviour",
+		voteLong: `Commit a ballot (its hash: the vote stays secret until the voting window
 closes) on a report; reveal it with mycel agent reveal REPORT_ID after the
 window. The salt is kept in --home/ballots. Ballots weigh their validator's
 bonded stake; an upheld report takes part of the agent's deposit, a rejected
 one part of the reporter's bond (docs/agents.md).`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseReportID(args[0])
-			if err != nil {
-				return err
-			}
-			var v uint8
-			switch side {
-			case "reporter":
-				v = agent.VoteUphold
-			case "agent":
-				v = agent.VoteReject
-			default:
-				return fmt.Errorf("--for %q: reporter (uphold the report) or agent (reject it)", side)
-			}
-			key, err := e.signer()
-			if err != nil {
-				return err
-			}
-			var salt [32]byte
-			if _, err := rand.Read(salt[:]); err != nil {
-				return err
-			}
-			if err := e.saveBallot("report", id, key.Name, v, salt); err != nil {
-				return err
-			}
-			m := agent.MsgReportBallot{Report: id, Commitment: agent.BallotCommitment(id, key.Address, v, salt)}
-			return e.broadcast(cmd.Context(), &f, []tx.Msg{{Kind: agent.KindReportBallot, Body: m.Encode()}}, fmt.Sprintf("ballot on report %d", id))
+		sides: []ballotSide{{"reporter", agent.VoteUphold, "uphold the report"}, {"agent", agent.VoteReject, "reject it"}},
+		commit: func(id uint64, voter types.Address, v uint8, salt [32]byte) tx.Msg {
+			return tx.Msg{Kind: agent.KindReportBallot, Body: agent.MsgReportBallot{Report: id, Commitment: agent.BallotCommitment(id, voter, v, salt)}.Encode()}
 		},
-	}
-	cmd.Flags().StringVar(&side, "for", "", "reporter (uphold the report) or agent (reject it)")
-	f.register(cmd)
-	return cmd
-}
-
-func (e *env) agentRevealCmd() *cobra.Command {
-	var f txFlags
-	cmd := &cobra.Command{
-		Use:   "reveal REPORT_ID --from VALIDATOR_KEY",
-		Short: "Reveal a committed ballot on a report once its voting window has closed",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseReportID(args[0])
-			if err != nil {
-				return err
-			}
-			key, err := e.signer()
-			if err != nil {
-				return err
-			}
-			v, salt, err := e.loadBallot("report", id, key.Name)
-			if err != nil {
-				return err
-			}
-			m := agent.MsgReportReveal{Report: id, Vote: v, Salt: salt}
-			return e.broadcast(cmd.Context(), &f, []tx.Msg{{Kind: agent.KindReportReveal, Body: m.Encode()}}, fmt.Sprintf("reveal ballot on report %d", id))
+		reveal: func(id uint64, v uint8, salt [32]byte) tx.Msg {
+			return tx.Msg{Kind: agent.KindReportReveal, Body: agent.MsgReportReveal{Report: id, Vote: v, Salt: salt}.Encode()}
 		},
-	}
-	f.register(cmd)
-	return cmd
+	})
 }
 
 func (e *env) agentReportsCmd() *cobra.Command {

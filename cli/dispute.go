@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -82,71 +83,22 @@ loses the bond (docs/verification.md). Follow it with: mycel job verification ID
 	open.Flags().StringVar(&bond, "bond", "1myc", "the bond, lost if the provider is found right")
 	of.register(open)
 
-	var vf txFlags
-	var side string
-	vote := &cobra.Command{
-		Use:   "vote ID --for provider|disputer --from VALIDATOR_KEY",
-		Short: "Commit a validator's ballot on a dispute the referees could not settle",
-		Long: `Commit a ballot (its hash; the vote stays secret until the commit window
+	vote, reveal := e.ballotCmds(ballotSpec{
+		kind: "dispute", parse: parseJobID,
+		voteUse:   "vote ID --for provider|disputer --from VALIDATOR_KEY",
+		voteShort: "Commit a validator's ballot on a dispute the referees could not settle",
+		voteLong: `Commit a ballot (its hash; the vote stays secret until the commit window
 closes) on a dispute in its voting phase. The salt is kept in --home/ballots;
 reveal the ballot with mycel dispute reveal ID once the window has closed.
 Ballots weigh their validator's bonded stake.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseJobID(args[0])
-			if err != nil {
-				return err
-			}
-			var v uint8
-			switch side {
-			case "provider":
-				v = compute.VoteProvider
-			case "disputer":
-				v = compute.VoteDisputer
-			default:
-				return fmt.Errorf("--for %q: provider (its answer stands) or disputer (the answer is wrong)", side)
-			}
-			key, err := e.signer()
-			if err != nil {
-				return err
-			}
-			var salt [32]byte
-			if _, err := rand.Read(salt[:]); err != nil {
-				return err
-			}
-			if err := e.saveBallot("dispute", id, key.Name, v, salt); err != nil {
-				return err
-			}
-			m := compute.MsgBallot{Dispute: id, Commitment: compute.BallotCommitment(id, key.Address, v, salt)}
-			return e.broadcast(cmd.Context(), &vf, []tx.Msg{{Kind: compute.KindBallot, Body: m.Encode()}}, fmt.Sprintf("ballot on dispute %d", id))
+		sides: []ballotSide{{"provider", compute.VoteProvider, "its answer stands"}, {"disputer", compute.VoteDisputer, "the answer is wrong"}},
+		commit: func(id uint64, voter types.Address, v uint8, salt [32]byte) tx.Msg {
+			return tx.Msg{Kind: compute.KindBallot, Body: compute.MsgBallot{Dispute: id, Commitment: compute.BallotCommitment(id, voter, v, salt)}.Encode()}
 		},
-	}
-	vote.Flags().StringVar(&side, "for", "", "provider (its answer stands) or disputer (the answer is wrong)")
-	vf.register(vote)
-
-	var rf txFlags
-	reveal := &cobra.Command{
-		Use:   "reveal ID --from VALIDATOR_KEY",
-		Short: "Reveal a committed ballot once the commit window has closed",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseJobID(args[0])
-			if err != nil {
-				return err
-			}
-			key, err := e.signer()
-			if err != nil {
-				return err
-			}
-			v, salt, err := e.loadBallot("dispute", id, key.Name)
-			if err != nil {
-				return err
-			}
-			m := compute.MsgBallotReveal{Dispute: id, Vote: v, Salt: salt}
-			return e.broadcast(cmd.Context(), &rf, []tx.Msg{{Kind: compute.KindBallotReveal, Body: m.Encode()}}, fmt.Sprintf("reveal ballot on dispute %d", id))
+		reveal: func(id uint64, v uint8, salt [32]byte) tx.Msg {
+			return tx.Msg{Kind: compute.KindBallotReveal, Body: compute.MsgBallotReveal{Dispute: id, Vote: v, Salt: salt}.Encode()}
 		},
-	}
-	rf.register(reveal)
+	})
 	cmd.AddCommand(open, vote, reveal)
 	return cmd
 }
@@ -174,6 +126,90 @@ func evidenceOf(b []byte) (inference.Evidence, error) {
 		return ev, fmt.Errorf("the receipt cannot be disputed as it is: %w", err)
 	}
 	return ev, nil
+}
+
+// ballotSpec describes a commit-reveal ballot that validators cast:
+// on a compute dispute, or on a report against an agent.
+type ballotSpec struct {
+	kind                         string // "dispute", "report": in messages and the salt's file name
+	parse                        func(string) (uint64, error)
+	voteUse, voteShort, voteLong string
+	sides                        []ballotSide
+	commit                       func(id uint64, voter types.Address, vote uint8, salt [32]byte) tx.Msg
+	reveal                       func(id uint64, vote uint8, salt [32]byte) tx.Msg
+}
+
+// ballotSide is one value of --for.
+type ballotSide struct {
+	name string
+	vote uint8
+	says string
+}
+
+// ballotCmds makes the vote and reveal commands of a ballot: vote draws
+// a salt, keeps it in --home/ballots and commits the hash; reveal opens it.
+func (e *env) ballotCmds(b ballotSpec) (vote, reveal *cobra.Command) {
+	var vf, rf txFlags
+	var side string
+	var help []string
+	for _, s := range b.sides {
+		help = append(help, fmt.Sprintf("%s (%s)", s.name, s.says))
+	}
+	sides := strings.Join(help, " or ")
+	vote = &cobra.Command{
+		Use: b.voteUse, Short: b.voteShort, Long: b.voteLong, Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := b.parse(args[0])
+			if err != nil {
+				return err
+			}
+			v := uint8(0)
+			for _, s := range b.sides {
+				if s.name == side {
+					v = s.vote
+				}
+			}
+			if v == 0 {
+				return fmt.Errorf("--for %q: %s", side, sides)
+			}
+			key, err := e.signer()
+			if err != nil {
+				return err
+			}
+			var salt [32]byte
+			if _, err := rand.Read(salt[:]); err != nil {
+				return err
+			}
+			if err := e.saveBallot(b.kind, id, key.Name, v, salt); err != nil {
+				return err
+			}
+			return e.broadcast(cmd.Context(), &vf, []tx.Msg{b.commit(id, key.Address, v, salt)}, fmt.Sprintf("ballot on %s %d", b.kind, id))
+		},
+	}
+	vote.Flags().StringVar(&side, "for", "", sides)
+	vf.register(vote)
+	reveal = &cobra.Command{
+		Use:   "reveal ID --from VALIDATOR_KEY",
+		Short: fmt.Sprintf("Reveal a committed ballot on a %s once its commit window has closed", b.kind),
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := b.parse(args[0])
+			if err != nil {
+				return err
+			}
+			key, err := e.signer()
+			if err != nil {
+				return err
+			}
+			v, salt, err := e.loadBallot(b.kind, id, key.Name)
+			if err != nil {
+				return err
+			}
+			return e.broadcast(cmd.Context(), &rf, []tx.Msg{b.reveal(id, v, salt)}, fmt.Sprintf("reveal ballot on %s %d", b.kind, id))
+		},
+	}
+	rf.register(reveal)
+	return vote, reveal
 }
 
 // A committed ballot's vote and salt, kept until it is revealed.

@@ -13,43 +13,6 @@ import (
 	"github.com/mycelnet/mycel/types"
 )
 
-// The keeper over the real bank and stake modules, wired as app/ wires
-// it (app/keepers.go), with the beacon the simulation sets each block.
-
-type bankKeeper struct{}
-
-func (bankKeeper) Send(kv store.KV, from, to types.Address, a types.Amount) error {
-	return bank.Send(kv, from, to, a)
-}
-func (bankKeeper) Balance(r store.Reader, a types.Address) types.Amount { return bank.Balance(r, a) }
-func (bankKeeper) Burn(kv store.KV, from types.Address, a types.Amount) error {
-	return bank.Burn(kv, from, a)
-}
-
-type stakeKeeper struct{}
-
-func (stakeKeeper) ProviderBond(r store.Reader, a types.Address) (types.Amount, bool) {
-	b, _ := stake.GetBond(r, a, stake.Provider)
-	return b.Amount, b.Jailed
-}
-func (stakeKeeper) ValidatorBond(r store.Reader, a types.Address) types.Amount {
-	if b, ok := stake.GetBond(r, a, stake.Validator); ok && !b.Jailed {
-		return b.Amount
-	}
-	return 0
-}
-func (stakeKeeper) BondProvider(ctx exec.Ctx, a types.Address, amt types.Amount) error {
-	return stake.BondFor(ctx, a, stake.Provider, amt)
-}
-func (stakeKeeper) SlashProvider(ctx exec.Ctx, a types.Address, f types.Fraction, reason string, o compute.Slashing) (types.Amount, types.Amount, error) {
-	return stake.Slash(ctx, a, stake.Provider, f, reason, stake.SlashOptions{InfractionHeight: o.Since, Jail: o.Jail, Tombstone: o.Ban, Reporter: o.Reporter})
-}
-
-var (
-	_ compute.Bank  = bankKeeper{}
-	_ compute.Stake = stakeKeeper{}
-)
-
 // chainID of the simulated chain.
 const chainID = "verifysim"
 

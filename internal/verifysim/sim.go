@@ -23,11 +23,10 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/mycelnet/mycel/chain/auth"
+	"github.com/mycelnet/mycel/app"
 	"github.com/mycelnet/mycel/chain/bank"
 	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/chain/exec"
-	"github.com/mycelnet/mycel/chain/mint"
 	"github.com/mycelnet/mycel/chain/stake"
 	"github.com/mycelnet/mycel/chain/store"
 	"github.com/mycelnet/mycel/internal/adversary"
@@ -186,8 +185,10 @@ func newSim(cfg Config) (*sim, error) {
 		client: address("client"), watcher: address("watcher"), bank: address("treasury"),
 		byAddr: map[types.Address]*provider{}, runs: map[uint64]*run{}, groups: map[uint64]*group{},
 		open: map[uint64]*group{}, kinds: map[string]*StrategyStats{}}
-	s.k = compute.Keeper{Bank: bankKeeper{}, Stake: stakeKeeper{}, RewardPool: mint.ProviderPool, FeeCollector: auth.FeeCollector,
-		Beacon: func(store.Reader) []byte { return s.beacon }}
+	// The keeper exactly as the application wires it, with the beacon
+	// this simulation sets each block.
+	s.k = app.ComputeKeeper()
+	s.k.Beacon = func(store.Reader) []byte { return s.beacon }
 	runs := uint64(cfg.Redundancy)
 	if cfg.Mode == compute.VerifyOptimistic {
 		runs = 2
@@ -498,7 +499,7 @@ func (s *sim) replace() error {
 		if p.gone || p.strat.IsHonest() {
 			continue
 		}
-		bond, jailed := stakeKeeper{}.ProviderBond(s.db, p.addr)
+		bond, jailed := s.k.Stake.ProviderBond(s.db, p.addr)
 		if !jailed && bond >= s.params.MinProviderStake {
 			continue
 		}
@@ -594,7 +595,7 @@ func (s *sim) check() error {
 	if err := stake.CheckInvariant(s.db); err != nil {
 		return err
 	}
-	if err := compute.CheckInvariant(s.db, bankKeeper{}); err != nil {
+	if err := compute.CheckInvariant(s.db, s.k.Bank); err != nil {
 		return err
 	}
 	sup := bank.GetSupply(s.db)
