@@ -196,13 +196,6 @@ func (n *Network) startProvider(ctx context.Context, o Options) error {
 		return err
 	}
 	n.executor = ex
-	profile := provider.Detect(ctx)
-	score, err := provider.CachedBenchmark(ctx, provider.WasmExecutor{E: ex}, examples.Kernel(), []byte("128"), profile,
-		filepath.Join(n.Homes[0], "provider", "score.json"))
-	if err != nil {
-		return fmt.Errorf("built-in provider benchmark: %w", err)
-	}
-	profile.Score = score
 	// The built-in provider serves mycel's own model through the gateway.
 	engine := rtexec.New(cpu.New(0))
 	info, err := engine.Add(models.KJV(), models.KJVName)
@@ -214,24 +207,37 @@ func (n *Network) startProvider(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	p, err := provider.New(provider.Config{
-		Client: client.New(n.Nodes[0].APIURL()), Key: key.Private, Profile: profile, Price: o.ProviderPrice,
-		Tier: compute.TierConsumer, Region: "devnet", Slots: max(int(profile.Cores)/2, 1),
-		Executors: map[compute.Kind]provider.Executor{compute.KindWasm: provider.WasmExecutor{E: ex},
-			compute.KindInference: provider.InferenceExecutor{E: engine}, compute.KindCheck: provider.CheckExecutor{E: engine}},
-		StateFile: filepath.Join(n.Homes[0], "provider", ProviderKey+".json"),
-		Logger:    o.Logger.With("worker", "provider"), Poll: 10 * time.Second, Grace: 5 * time.Second,
-		Engine: engine, ServeSlots: 4, Payments: pay, RedeemAbove: o.ProviderRedeemAbove,
-	})
-	if err != nil {
-		return err
-	}
-	n.Provider = p.Address()
+	n.Provider = types.AddressFromPubKey(key.Private.Public().(ed25519.PublicKey))
 	wctx, cancel := context.WithCancel(context.Background())
 	n.stopWorkers = cancel
 	n.workers.Add(1)
 	go func() {
 		defer n.workers.Done()
+		// Measuring the machine takes a second or two the first time (it
+		// is cached in the home): the network is up meanwhile.
+		profile := provider.Detect(wctx)
+		score, err := provider.CachedBenchmark(wctx, provider.WasmExecutor{E: ex}, examples.Kernel(), []byte("128"), profile,
+			filepath.Join(n.Homes[0], "provider", "score.json"))
+		if err != nil {
+			if wctx.Err() == nil {
+				o.Logger.Error("built-in provider: benchmark failed; it does not run", "err", err)
+			}
+			return
+		}
+		profile.Score = score
+		p, err := provider.New(provider.Config{
+			Client: client.New(n.Nodes[0].APIURL()), Key: key.Private, Profile: profile, Price: o.ProviderPrice,
+			Tier: compute.TierConsumer, Region: "devnet", Slots: max(int(profile.Cores)/2, 1),
+			Executors: map[compute.Kind]provider.Executor{compute.KindWasm: provider.WasmExecutor{E: ex},
+				compute.KindInference: provider.InferenceExecutor{E: engine}, compute.KindCheck: provider.CheckExecutor{E: engine}},
+			StateFile: filepath.Join(n.Homes[0], "provider", ProviderKey+".json"),
+			Logger:    o.Logger.With("worker", "provider"), Poll: 10 * time.Second, Grace: 5 * time.Second,
+			Engine: engine, ServeSlots: 4, Payments: pay, RedeemAbove: o.ProviderRedeemAbove,
+		})
+		if err != nil {
+			o.Logger.Error("built-in provider: it does not run", "err", err)
+			return
+		}
 		// The registered model's file goes into the node's blob store,
 		// where anyone can fetch it by its hash.
 		c := client.New(n.Nodes[0].APIURL())
