@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -18,26 +19,31 @@ import (
 	"github.com/mycelnet/mycel/client"
 )
 
-// TestHostProcess is the agent host that TestReplayRefusedAfterRestart
-// runs as a process of its own (this test binary, run again): agent 1 of
-// the parent's fake node, with its replay window in MYCEL_TEST_STATE. It
-// prints its URL and serves until killed.
-func TestHostProcess(t *testing.T) {
-	node, dir := os.Getenv("MYCEL_TEST_NODE"), os.Getenv("MYCEL_TEST_STATE")
-	if node == "" {
-		t.Skip("run by TestReplayRefusedAfterRestart")
+// TestMain runs this test binary as the agent host process of
+// TestReplayRefusedAfterRestart when that test starts it (MYCEL_TEST_NODE
+// set), and as the package's tests otherwise.
+func TestMain(m *testing.M) {
+	if node := os.Getenv("MYCEL_TEST_NODE"); node != "" {
+		hostProcess(node, os.Getenv("MYCEL_TEST_STATE"))
+		return
 	}
+	os.Exit(m.Run())
+}
+
+// hostProcess serves agent 1 of the parent's fake node, with its replay
+// window in dir, printing its URL, until it is killed.
+func hostProcess(node, dir string) {
 	a, err := New(Config{Node: client.New(node), Key: key(1), ID: 1, StateDir: dir, Card: a2a.Card{Name: "Host"}})
 	if err != nil {
-		t.Fatal(err)
+		log.Fatal(err)
 	}
 	a.Handle(a2a.Skill{ID: "echo", Name: "Echo"}, 0, echo("echo: "))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		log.Fatal(err)
 	}
 	os.Stdout.WriteString("listening http://" + ln.Addr().String() + "\n")
-	t.Fatal(http.Serve(ln, a.Handler()))
+	log.Fatal(http.Serve(ln, a.Handler()))
 }
 
 // An envelope the agent took is refused after the agent's process is
@@ -50,7 +56,7 @@ func TestReplayRefusedAfterRestart(t *testing.T) {
 	w := newWorld(t)
 	dir := t.TempDir()
 	start := func() (string, *exec.Cmd) {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHostProcess$", "-test.v")
+		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), "MYCEL_TEST_NODE="+w.node.srv.URL, "MYCEL_TEST_STATE="+dir)
 		out, err := cmd.StdoutPipe()
 		if err != nil {

@@ -726,10 +726,16 @@ operator reads nothing. --card-as-is leaves the card as it is.`,
 }
 
 func (e *env) agentDeregisterCmd() *cobra.Command {
+	return e.ownerAgentCmd("deregister", "Deregister an agent: delisted now, its deposit paid back after the unbonding period", agent.KindDeregister)
+}
+
+// ownerAgentCmd is a command the owner of an agent sends with nothing but
+// the agent's id: checked to be the signer's first, for a clear error.
+func (e *env) ownerAgentCmd(verb, short string, kind uint16) *cobra.Command {
 	var f txFlags
 	cmd := &cobra.Command{
-		Use:   "deregister ID --from KEY",
-		Short: "Deregister an agent: delisted now, its deposit paid back after the unbonding period",
+		Use:   verb + " ID --from KEY",
+		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -740,8 +746,7 @@ func (e *env) agentDeregisterCmd() *cobra.Command {
 			if _, _, err := e.ownedAgent(ctx, e.client(), id); err != nil {
 				return err
 			}
-			return e.broadcast(ctx, &f, []tx.Msg{{Kind: agent.KindDeregister, Body: agent.MsgAgent{Agent: id}.Encode()}},
-				fmt.Sprintf("deregister agent %d", id))
+			return e.broadcast(ctx, &f, []tx.Msg{{Kind: kind, Body: agent.MsgAgent{Agent: id}.Encode()}}, fmt.Sprintf("%s agent %d", verb, id))
 		},
 	}
 	f.register(cmd)
@@ -899,10 +904,10 @@ bonded stake; an upheld report takes part of the agent's deposit, a rejected
 one part of the reporter's bond (docs/agents.md).`,
 		sides: []ballotSide{{"reporter", agent.VoteUphold, "uphold the report"}, {"agent", agent.VoteReject, "reject it"}},
 		commit: func(id uint64, voter types.Address, v uint8, salt [32]byte) tx.Msg {
-			return tx.Msg{Kind: agent.KindReportBallot, Body: agent.MsgReportBallot{Report: id, Commitment: agent.BallotCommitment(id, voter, v, salt)}.Encode()}
+			return tx.Msg{Kind: agent.KindReportBallot, Body: agent.MsgReportBallot{Subject: id, Commitment: agent.BallotCommitment(id, voter, v, salt)}.Encode()}
 		},
 		reveal: func(id uint64, v uint8, salt [32]byte) tx.Msg {
-			return tx.Msg{Kind: agent.KindReportReveal, Body: agent.MsgReportReveal{Report: id, Vote: v, Salt: salt}.Encode()}
+			return tx.Msg{Kind: agent.KindReportReveal, Body: agent.MsgReportReveal{Subject: id, Vote: v, Salt: salt}.Encode()}
 		},
 	})
 }
@@ -1027,25 +1032,7 @@ func (e *env) marketSellCmd() *cobra.Command {
 }
 
 func (e *env) marketDelistCmd() *cobra.Command {
-	var f txFlags
-	cmd := &cobra.Command{
-		Use:   "delist ID --from KEY",
-		Short: "Take an agent you own off the market",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			id, err := parseAgentID("agent", args[0])
-			if err != nil {
-				return err
-			}
-			if _, _, err := e.ownedAgent(ctx, e.client(), id); err != nil {
-				return err
-			}
-			return e.broadcast(ctx, &f, []tx.Msg{{Kind: agent.KindDelist, Body: agent.MsgAgent{Agent: id}.Encode()}}, fmt.Sprintf("delist agent %d", id))
-		},
-	}
-	f.register(cmd)
-	return cmd
+	return e.ownerAgentCmd("delist", "Take an agent you own off the market", agent.KindDelist)
 }
 
 func (e *env) marketBuyCmd() *cobra.Command {

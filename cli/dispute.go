@@ -93,10 +93,10 @@ reveal the ballot with mycel dispute reveal ID once the window has closed.
 Ballots weigh their validator's bonded stake.`,
 		sides: []ballotSide{{"provider", compute.VoteProvider, "its answer stands"}, {"disputer", compute.VoteDisputer, "the answer is wrong"}},
 		commit: func(id uint64, voter types.Address, v uint8, salt [32]byte) tx.Msg {
-			return tx.Msg{Kind: compute.KindBallot, Body: compute.MsgBallot{Dispute: id, Commitment: compute.BallotCommitment(id, voter, v, salt)}.Encode()}
+			return tx.Msg{Kind: compute.KindBallot, Body: compute.MsgBallot{Subject: id, Commitment: compute.BallotCommitment(id, voter, v, salt)}.Encode()}
 		},
 		reveal: func(id uint64, v uint8, salt [32]byte) tx.Msg {
-			return tx.Msg{Kind: compute.KindBallotReveal, Body: compute.MsgBallotReveal{Dispute: id, Vote: v, Salt: salt}.Encode()}
+			return tx.Msg{Kind: compute.KindBallotReveal, Body: compute.MsgBallotReveal{Subject: id, Vote: v, Salt: salt}.Encode()}
 		},
 	})
 	cmd.AddCommand(open, vote, reveal)

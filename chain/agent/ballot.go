@@ -1,9 +1,10 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 
-	"github.com/mycelnet/mycel/chain/codec"
+	"github.com/mycelnet/mycel/chain/ballot"
 	"github.com/mycelnet/mycel/chain/exec"
 	"github.com/mycelnet/mycel/chain/store"
 	"github.com/mycelnet/mycel/types"
@@ -33,67 +34,37 @@ const (
 	VoteUphold uint8 = 2 // the report is right
 )
 
-const ballotDomain = "mycel/agent-ballot/v1\x00"
+// Ballots on reports: chain/ballot's commit-then-reveal vote.
+type (
+	MsgReportBallot = ballot.MsgCommit
+	MsgReportReveal = ballot.MsgReveal
+)
 
-// BallotCommitment is what a validator commits before revealing its vote.
+// ballots are the report ballots in state: agent/b/{report}{validator}.
+var ballots = ballot.Box{Prefix: prefixBallot, Domain: "mycel/agent-ballot/v1\x00"}
+
+// BallotCommitment is what a validator commits before revealing its vote
+// on a report.
 func BallotCommitment(report uint64, voter types.Address, vote uint8, salt [32]byte) types.Hash {
-	return types.SumHash(cat([]byte(ballotDomain), be64(report), voter[:], []byte{vote}, salt[:]))
+	return ballots.Commitment(report, voter, vote, salt)
 }
 
-// MsgReportBallot commits a validator's ballot on a report.
-type MsgReportBallot struct {
-	Report     uint64     `json:"report,string"`
-	Commitment types.Hash `json:"commitment"`
-}
-
-// Encode returns the message body.
-func (m MsgReportBallot) Encode() []byte {
-	w := codec.NewWriter(48)
-	w.Uvarint(m.Report)
-	w.Fixed(m.Commitment[:])
-	return w.Bytes()
-}
-
-// DecodeMsgReportBallot parses the body.
+// DecodeMsgReportBallot parses a ballot's body.
 func DecodeMsgReportBallot(b []byte) (MsgReportBallot, error) {
-	r := codec.NewReader(b)
-	m := MsgReportBallot{Report: r.Uvarint()}
-	r.FixedInto(m.Commitment[:])
-	if err := r.Done(); err != nil {
+	m, err := ballot.DecodeCommit(b)
+	if err != nil {
 		return m, ErrMalformed.Wrapf("report ballot: %v", err)
 	}
 	return m, nil
 }
 
-// MsgReportReveal opens a committed ballot.
-type MsgReportReveal struct {
-	Report uint64   `json:"report,string"`
-	Vote   uint8    `json:"vote"`
-	Salt   [32]byte `json:"-"`
-}
-
-// Encode returns the message body.
-func (m MsgReportReveal) Encode() []byte {
-	w := codec.NewWriter(48)
-	w.Uvarint(m.Report)
-	w.Byte(m.Vote)
-	w.Fixed(m.Salt[:])
-	return w.Bytes()
-}
-
-// DecodeMsgReportReveal parses the body.
+// DecodeMsgReportReveal parses a reveal's body.
 func DecodeMsgReportReveal(b []byte) (MsgReportReveal, error) {
-	r := codec.NewReader(b)
-	m := MsgReportReveal{Report: r.Uvarint(), Vote: r.Byte()}
-	r.FixedInto(m.Salt[:])
-	if err := r.Done(); err != nil {
+	m, err := ballot.DecodeReveal(b)
+	if err != nil {
 		return m, ErrMalformed.Wrapf("report reveal: %v", err)
 	}
 	return m, nil
-}
-
-func ballotKey(report uint64, voter types.Address) []byte {
-	return cat(prefixBallot, be64(report), voter[:])
 }
 
 // openReport loads a report still open for ballots.
@@ -114,7 +85,7 @@ func (k Keeper) HandleReportBallot(ctx exec.Ctx, signer types.Address, body []by
 	if err != nil {
 		return err
 	}
-	rep, err := openReport(ctx.KV, m.Report)
+	rep, err := openReport(ctx.KV, m.Subject)
 	if err != nil {
 		return err
 	}
@@ -127,7 +98,7 @@ func (k Keeper) HandleReportBallot(ctx exec.Ctx, signer types.Address, body []by
 	case signer == rep.Reporter || (a != nil && signer == a.Owner):
 		return ErrNotValidator.Wrapf("a party to report %d cannot vote on it", rep.ID)
 	}
-	ctx.KV.Set(ballotKey(rep.ID, signer), m.Commitment[:])
+	ballots.Commit(ctx.KV, rep.ID, signer, m.Commitment)
 	ctx.Emit(types.NewEvent("report_ballot", "id", idStr(rep.ID), "voter", signer.String()))
 	return nil
 }
@@ -138,25 +109,19 @@ func (k Keeper) HandleReportReveal(ctx exec.Ctx, signer types.Address, body []by
 	if err != nil {
 		return err
 	}
-	rep, err := openReport(ctx.KV, m.Report)
+	rep, err := openReport(ctx.KV, m.Subject)
 	if err != nil {
 		return err
 	}
-	h := ctx.Block.Height
-	switch {
-	case h <= rep.VoteEnd || h > rep.RevealEnd:
+	if h := ctx.Block.Height; h <= rep.VoteEnd || h > rep.RevealEnd {
 		return ErrBallotWindow.Wrapf("report %d's ballots are revealed from height %d to %d", rep.ID, rep.VoteEnd+1, rep.RevealEnd)
-	case m.Vote != VoteReject && m.Vote != VoteUphold:
-		return ErrMalformed.Wrapf("vote %d: 1 (reject the report) or 2 (uphold it)", m.Vote)
 	}
-	c := ctx.KV.Get(ballotKey(rep.ID, signer))
-	switch {
-	case len(c) != 32:
+	switch err := ballots.Reveal(ctx.KV, m, signer); {
+	case errors.Is(err, ballot.ErrNoCommit):
 		return ErrBallotWindow.Wrapf("%s committed no ballot on report %d, or revealed it already", signer, rep.ID)
-	case types.Hash(c) != BallotCommitment(rep.ID, signer, m.Vote, m.Salt):
+	case err != nil:
 		return ErrBadBallot.Wrapf("ballot of %s on report %d", signer, rep.ID)
 	}
-	ctx.KV.Set(ballotKey(rep.ID, signer), []byte{m.Vote})
 	ctx.Emit(types.NewEvent("report_ballot_revealed", "id", idStr(rep.ID), "voter", signer.String(), "vote", types.U64(uint64(m.Vote))))
 	return nil
 }
@@ -178,24 +143,17 @@ func (k Keeper) decideReports(ctx exec.Ctx, h int64) error {
 }
 
 func (k Keeper) decide(ctx exec.Ctx, rep *Report) error {
-	var uphold, reject types.Amount
-	for _, b := range store.Collect(ctx.KV, cat(prefixBallot, be64(rep.ID))) {
-		ctx.KV.Delete(b.Key)
-		if len(b.Value) != 1 || k.Validators == nil || !rep.Open() {
-			continue // committed, never revealed; or the report was withdrawn
+	weight := func(v types.Address) types.Amount {
+		if k.Validators == nil {
+			return 0
 		}
-		var v types.Address
-		copy(v[:], b.Key[len(b.Key)-types.AddressLen:])
-		w := k.Validators.ValidatorBond(ctx.KV, v)
-		if b.Value[0] == VoteUphold {
-			uphold += w
-		} else {
-			reject += w
-		}
+		return k.Validators.ValidatorBond(ctx.KV, v)
 	}
+	sums := ballots.Tally(ctx.KV, rep.ID, weight)
 	if !rep.Open() {
 		return nil // withdrawn: its bond went back then
 	}
+	uphold, reject := sums[VoteUphold], sums[VoteReject]
 	p := GetParams(ctx.KV)
 	h := ctx.Block.Height
 	a := Get(ctx.KV, rep.Agent)

@@ -440,10 +440,10 @@ func (w *world) do(d *datadriven.TestData) string {
 			if s := arg(d, "salt-vote", ""); s != "" {
 				salt[1] = byte(w.num(d, "salt-vote", ""))
 			}
-			return w.send(d, "val", keeper.HandleReportReveal, agent.MsgReportReveal{Report: rid, Vote: vote, Salt: salt}.Encode())
+			return w.send(d, "val", keeper.HandleReportReveal, agent.MsgReportReveal{Subject: rid, Vote: vote, Salt: salt}.Encode())
 		}
 		signer := w.addr(arg(d, "by", "val"))
-		m := agent.MsgReportBallot{Report: rid, Commitment: agent.BallotCommitment(rid, signer, vote, salt)}
+		m := agent.MsgReportBallot{Subject: rid, Commitment: agent.BallotCommitment(rid, signer, vote, salt)}
 		return w.send(d, "val", keeper.HandleReportBallot, m.Encode())
 	case "withdraw":
 		return w.send(d, "carol", keeper.HandleWithdrawReport, agent.MsgWithdrawReport{Report: w.num(d, "report", "1")}.Encode())

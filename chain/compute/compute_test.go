@@ -164,9 +164,9 @@ func disputeSeed() []byte {
 func FuzzDispute(f *testing.F) { fuzz(f, keeper.HandleDispute, disputeSeed()) }
 
 func FuzzBallot(f *testing.F) {
-	fuzz(f, keeper.HandleBallot, compute.MsgBallot{Dispute: 2, Commitment: types.SumHash([]byte("c"))}.Encode())
+	fuzz(f, keeper.HandleBallot, compute.MsgBallot{Subject: 2, Commitment: types.SumHash([]byte("c"))}.Encode())
 }
 
 func FuzzBallotReveal(f *testing.F) {
-	fuzz(f, keeper.HandleBallotReveal, compute.MsgBallotReveal{Dispute: 2, Vote: 1}.Encode())
+	fuzz(f, keeper.HandleBallotReveal, compute.MsgBallotReveal{Subject: 2, Vote: 1}.Encode())
 }

@@ -3,11 +3,12 @@ package compute
 import (
 	"crypto/ed25519"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 
+	"github.com/mycelnet/mycel/chain/ballot"
 	"github.com/mycelnet/mycel/chain/codec"
 	"github.com/mycelnet/mycel/chain/exec"
-	"github.com/mycelnet/mycel/chain/store"
 	"github.com/mycelnet/mycel/types"
 )
 
@@ -101,78 +102,47 @@ func DecodeMsgDispute(b []byte) (MsgDispute, error) {
 	return m, nil
 }
 
-// MsgBallot is a validator's committed ballot on a dispute:
-// BallotCommitment(dispute, voter, vote, salt).
-type MsgBallot struct {
-	Dispute    uint64     `json:"dispute,string"`
-	Commitment types.Hash `json:"commitment"`
-}
-
-// Encode returns the message body.
-func (m MsgBallot) Encode() []byte {
-	w := codec.NewWriter(48)
-	w.Uvarint(m.Dispute)
-	w.Fixed(m.Commitment[:])
-	return w.Bytes()
-}
-
-// DecodeMsgBallot parses the body.
-func DecodeMsgBallot(b []byte) (MsgBallot, error) {
-	r := codec.NewReader(b)
-	m := MsgBallot{Dispute: r.Uvarint()}
-	r.FixedInto(m.Commitment[:])
-	if err := r.Done(); err != nil {
-		return m, ErrMalformed.Wrapf("ballot: %v", err)
-	}
-	return m, nil
-}
+// Ballots on disputes the referees could not settle: chain/ballot's
+// commit-then-reveal vote, weighed by validator bonds.
+type (
+	MsgBallot       = ballot.MsgCommit
+	MsgBallotReveal = ballot.MsgReveal
+)
 
 // Votes on a dispute.
 const (
 	VoteProvider uint8 = 1 // the provider's answer stands
 	VoteDisputer uint8 = 2 // the provider's answer is wrong
-	maxVote      uint8 = VoteDisputer
-	ballotDomain       = "mycel/ballot/v1\x00"
 )
 
-// MsgBallotReveal opens a committed ballot.
-type MsgBallotReveal struct {
-	Dispute uint64   `json:"dispute,string"`
-	Vote    uint8    `json:"vote"`
-	Salt    [32]byte `json:"-"`
+// ballots are the dispute ballots in state: compute/vote/{dispute}{voter}.
+var ballots = ballot.Box{Prefix: []byte("compute/vote/"), Domain: "mycel/ballot/v1\x00"}
+
+// DecodeMsgBallot parses a ballot's body.
+func DecodeMsgBallot(b []byte) (MsgBallot, error) {
+	m, err := ballot.DecodeCommit(b)
+	if err != nil {
+		return m, ErrMalformed.Wrapf("ballot: %v", err)
+	}
+	return m, nil
 }
 
-// Encode returns the message body.
-func (m MsgBallotReveal) Encode() []byte {
-	w := codec.NewWriter(48)
-	w.Uvarint(m.Dispute)
-	w.Byte(m.Vote)
-	w.Fixed(m.Salt[:])
-	return w.Bytes()
-}
-
-// DecodeMsgBallotReveal parses the body.
+// DecodeMsgBallotReveal parses a ballot reveal's body.
 func DecodeMsgBallotReveal(b []byte) (MsgBallotReveal, error) {
-	r := codec.NewReader(b)
-	m := MsgBallotReveal{Dispute: r.Uvarint(), Vote: r.Byte()}
-	r.FixedInto(m.Salt[:])
-	if err := r.Done(); err != nil {
+	m, err := ballot.DecodeReveal(b)
+	if err != nil {
 		return m, ErrMalformed.Wrapf("ballot reveal: %v", err)
 	}
 	return m, nil
 }
 
-// BallotCommitment is what a validator commits before revealing its vote.
+// BallotCommitment is what a validator commits before revealing its vote
+// on a dispute.
 func BallotCommitment(dispute uint64, voter types.Address, vote uint8, salt [32]byte) types.Hash {
-	return types.SumHash(cat([]byte(ballotDomain), be64(dispute), voter[:], []byte{vote}, salt[:]))
+	return ballots.Commitment(dispute, voter, vote, salt)
 }
 
-var (
-	prefixDisputed = []byte("compute/dr-r/") // {receipt hash}: receipts already disputed
-	prefixBallot   = []byte("compute/vote/") // {dispute}{voter}: commitment, then the vote
-)
-
-func ballotKey(id uint64, voter types.Address) []byte { return cat(prefixBallot, be64(id), voter[:]) }
+var prefixDisputed = []byte("compute/dr-r/") // {receipt hash}: receipts already disputed
 
 // HandleDispute opens a dispute over a signed receipt.
 func (k Keeper) HandleDispute(ctx exec.Ctx, signer types.Address, body []byte) error {
@@ -410,10 +380,10 @@ func (k Keeper) HandleBallot(ctx exec.Ctx, signer types.Address, body []byte) er
 	if err != nil {
 		return err
 	}
-	g := GetGroup(ctx.KV, m.Dispute)
+	g := GetGroup(ctx.KV, m.Subject)
 	switch {
 	case g == nil || g.Mode != VerifyDispute:
-		return ErrNoChallenge.Wrapf("%d is not a dispute", m.Dispute)
+		return ErrNoChallenge.Wrapf("%d is not a dispute", m.Subject)
 	case g.Phase != PhaseVoting:
 		return ErrWrongState.Wrapf("dispute %d is %s; ballots are committed while it is voting", g.ID, g.Phase)
 	case k.Stake.ValidatorBond(ctx.KV, signer) == 0:
@@ -421,7 +391,7 @@ func (k Keeper) HandleBallot(ctx exec.Ctx, signer types.Address, body []byte) er
 	case signer == g.Receipt.Provider || signer == g.Challenger:
 		return ErrNoChallenge.Wrapf("a party to dispute %d cannot vote on it", g.ID)
 	}
-	ctx.KV.Set(ballotKey(g.ID, signer), m.Commitment[:])
+	ballots.Commit(ctx.KV, g.ID, signer, m.Commitment)
 	ctx.Emit(types.NewEvent("ballot_committed", "id", types.U64(g.ID), "voter", signer.String()))
 	return nil
 }
@@ -432,23 +402,19 @@ func (k Keeper) HandleBallotReveal(ctx exec.Ctx, signer types.Address, body []by
 	if err != nil {
 		return err
 	}
-	g := GetGroup(ctx.KV, m.Dispute)
+	g := GetGroup(ctx.KV, m.Subject)
 	switch {
 	case g == nil || g.Mode != VerifyDispute:
-		return ErrNoChallenge.Wrapf("%d is not a dispute", m.Dispute)
+		return ErrNoChallenge.Wrapf("%d is not a dispute", m.Subject)
 	case g.Phase != PhaseRevealing:
 		return ErrWrongState.Wrapf("dispute %d is %s; ballots are revealed after the commit window, until height %d", g.ID, g.Phase, g.RevealEnd)
-	case m.Vote == 0 || m.Vote > maxVote:
-		return ErrMalformed.Wrapf("vote %d: 1 (the provider's answer stands) or 2 (it is wrong)", m.Vote)
 	}
-	c := ctx.KV.Get(ballotKey(g.ID, signer))
-	switch {
-	case len(c) != 32:
+	switch err := ballots.Reveal(ctx.KV, m, signer); {
+	case errors.Is(err, ballot.ErrNoCommit):
 		return ErrNoChallenge.Wrapf("%s committed no ballot on dispute %d, or revealed it already", signer, g.ID)
-	case types.Hash(c) != BallotCommitment(g.ID, signer, m.Vote, m.Salt):
+	case err != nil:
 		return ErrBadReveal.Wrapf("ballot of %s on dispute %d", signer, g.ID)
 	}
-	ctx.KV.Set(ballotKey(g.ID, signer), []byte{m.Vote})
 	ctx.Emit(types.NewEvent("ballot_revealed", "id", types.U64(g.ID), "voter", signer.String(), "vote", types.U64(uint64(m.Vote))))
 	return nil
 }
@@ -468,23 +434,8 @@ func (k Keeper) closeVote(ctx exec.Ctx, g *Group) error {
 	if g.Phase != PhaseRevealing {
 		return nil
 	}
-	var forProvider, forDisputer types.Amount
-	var voters []types.Address
-	for _, kv := range store.Collect(ctx.KV, cat(prefixBallot, be64(g.ID))) {
-		ctx.KV.Delete(kv.Key)
-		if len(kv.Value) != 1 {
-			continue // committed, never revealed
-		}
-		var a types.Address
-		copy(a[:], kv.Key[len(kv.Key)-types.AddressLen:])
-		w := k.Stake.ValidatorBond(ctx.KV, a)
-		if kv.Value[0] == VoteProvider {
-			forProvider += w
-		} else {
-			forDisputer += w
-		}
-		voters = append(voters, a)
-	}
+	sums := ballots.Tally(ctx.KV, g.ID, func(a types.Address) types.Amount { return k.Stake.ValidatorBond(ctx.KV, a) })
+	forProvider, forDisputer := sums[VoteProvider], sums[VoteDisputer]
 	ctx.Emit(types.NewEvent("dispute_tally", "id", types.U64(g.ID), "for_provider", types.U64(uint64(forProvider)),
 		"for_disputer", types.U64(uint64(forDisputer))))
 	switch {

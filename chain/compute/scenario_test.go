@@ -423,10 +423,10 @@ func (w *world) do(d *datadriven.TestData) string {
 		vote := uint8(num(t, arg(d, "vote", "2")))
 		salt := sha256.Sum256([]byte("ballot-" + arg(d, "by", "val")))
 		if arg(d, "reveal", "") != "" {
-			m := compute.MsgBallotReveal{Dispute: id, Vote: vote, Salt: salt}
+			m := compute.MsgBallotReveal{Subject: id, Vote: vote, Salt: salt}
 			return w.run(func(ctx exec.Ctx) error { return keeper.HandleBallotReveal(ctx, who, m.Encode()) })
 		}
-		m := compute.MsgBallot{Dispute: id, Commitment: compute.BallotCommitment(id, who, vote, salt)}
+		m := compute.MsgBallot{Subject: id, Commitment: compute.BallotCommitment(id, who, vote, salt)}
 		return w.run(func(ctx exec.Ctx) error { return keeper.HandleBallot(ctx, who, m.Encode()) })
 	case "last":
 		jobs := compute.Jobs(w.db, compute.JobFilter{Limit: 1 << 20})
