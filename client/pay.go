@@ -177,10 +177,14 @@ func (t *PayingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // pay sends a request with a voucher of lane covering cost more than the
-// lane has used. A 402 whose payee counts more used on the lane than the
-// transport does (a payee that lost the return of an unused part in a
-// crash, say) is paid once more, as long as what the payee claims is
-// within the lane's earlier vouchers.
+// lane has used. Vouchers are deferred (paywallet.VoucherRequest): their
+// fsync is off the request's path, and a payer that crashed before it
+// may make a voucher below what the payee holds; the payee's 402 then
+// shows its best voucher of the lane, which the wallet adopts. A 402
+// whose payee counts more used on the lane than the transport does (a
+// payee that lost the return of an unused part in a crash, say) is paid
+// once more, as long as what the payee claims is within the lane's
+// earlier vouchers.
 func (t *PayingTransport) pay(req *http.Request, body []byte, lane *payLane, cost types.Amount) (*http.Response, error) {
 	for try := 0; ; try++ {
 		last, _ := t.Payer.Last(t.Channel, lane.lane)
@@ -208,8 +212,22 @@ func (t *PayingTransport) pay(req *http.Request, body []byte, lane *payLane, cos
 		}
 		resp.Body = io.NopCloser(bytes.NewReader(b))
 		var e inference.ErrorResponse
-		if json.Unmarshal(b, &e) != nil || e.Error == nil || e.Error.Code != inference.CodeUnderpaid || e.Payment == nil ||
-			e.Payment.Channel != t.Channel || e.Payment.Lane != lane.lane || e.Payment.Required < cost || e.Payment.Required-cost > last.Amount {
+		if json.Unmarshal(b, &e) != nil || e.Error == nil || e.Payment == nil || e.Payment.Channel != t.Channel || e.Payment.Lane != lane.lane ||
+			(e.Error.Code != inference.CodeUnderpaid && e.Error.Code != inference.CodeStaleNonce) {
+			return resp, nil
+		}
+		adopted := false
+		if e.Payment.Voucher != "" {
+			// The payee holds more of this lane than the wallet remembers.
+			if best, err := paych.ParseVoucher(e.Payment.Voucher); err == nil && best.Channel == t.Channel && best.Lane == lane.lane {
+				if _, err := t.Payer.Adopt(best); err != nil {
+					return resp, nil
+				}
+				last, _ = t.Payer.Last(t.Channel, lane.lane)
+				adopted = true
+			}
+		}
+		if (e.Error.Code == inference.CodeStaleNonce && !adopted) || e.Payment.Required < cost || e.Payment.Required-cost > last.Amount {
 			return resp, nil
 		}
 		t.mu.Lock()
@@ -222,7 +240,7 @@ func (t *PayingTransport) pay(req *http.Request, body []byte, lane *payLane, cos
 // channel again once if the wallet's view of its deposit is too small.
 func (t *PayingTransport) voucher(ctx context.Context, lane uint64, amount types.Amount) (v paych.Voucher, err error) {
 	for try := 0; ; try++ {
-		v, err = t.Payer.Make(paywallet.VoucherRequest{Channel: t.Channel, Lane: lane, Amount: amount})
+		v, err = t.Payer.Make(paywallet.VoucherRequest{Channel: t.Channel, Lane: lane, Amount: amount, Deferred: true})
 		if err == nil || !errors.Is(err, paywallet.ErrOverDeposit) || t.Node == nil || try > 0 {
 			return v, err
 		}

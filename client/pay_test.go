@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +22,9 @@ import (
 // fakeGateway sells model "m" (context 50) at 2 umyc a token from payee,
 // keeping a lane's spent amount as a provider would, and answers each
 // request with tokens generated tokens; lose, when set, forgets the
-// return of the next request's unused part (a provider's crash).
+// return of the next request's unused part (a provider's crash). Like a
+// provider, it refuses a voucher that would lower its lane and shows the
+// lane's best voucher in the 402.
 type fakeGateway struct {
 	t      *testing.T
 	payee  types.Address
@@ -29,6 +32,7 @@ type fakeGateway struct {
 	mu     sync.Mutex
 	spent  map[uint64]types.Amount
 	nonce  map[uint64]uint64
+	best   map[uint64]paych.Voucher
 	tokens int
 	lose   bool
 	stream bool
@@ -60,13 +64,16 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cost := types.Amount(2 * maxTokens)
 	spent := g.spent[v.Lane]
 	pay := &inference.Payment{Payee: g.payee, PricePerToken: 2, MaxCost: cost, Channel: v.Channel, Lane: v.Lane, Nonce: v.Nonce, Covered: v.Amount, Spent: spent}
-	if v.Nonce <= g.nonce[v.Lane] || v.Amount < spent+cost {
+	if best, ok := g.best[v.Lane]; v.Nonce <= g.nonce[v.Lane] || v.Amount < spent+cost || (ok && v.Amount < best.Amount) {
 		pay.Required = spent + cost
+		if ok {
+			pay.Voucher = best.String()
+		}
 		w.WriteHeader(402)
 		json.NewEncoder(w).Encode(inference.ErrorResponse{Error: inference.PaymentError(inference.CodeUnderpaid, "short"), Payment: pay})
 		return
 	}
-	g.nonce[v.Lane] = v.Nonce
+	g.nonce[v.Lane], g.best[v.Lane] = v.Nonce, v
 	used := types.Amount(2 * min(g.tokens, maxTokens))
 	g.spent[v.Lane] = spent + used
 	if g.lose {
@@ -90,7 +97,7 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestPayingTransport(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(nil)
 	payee := types.Address{9}
-	g := &fakeGateway{t: t, payee: payee, key: paych.KeyOf(key), spent: map[uint64]types.Amount{}, nonce: map[uint64]uint64{}, tokens: 3}
+	g := newFakeGateway(t, payee, key)
 	srv := httptest.NewServer(g)
 	defer srv.Close()
 	payer, err := paywallet.OpenPayer(t.TempDir(), "c", key)
@@ -159,5 +166,79 @@ func TestPayingTransport(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "deposit") || len(g.seen) != 0 {
 		t.Fatalf("over the deposit: %v, %d sent", err, len(g.seen))
+	}
+}
+
+func newFakeGateway(t *testing.T, payee types.Address, key ed25519.PrivateKey) *fakeGateway {
+	return &fakeGateway{t: t, payee: payee, key: paych.KeyOf(key), spent: map[uint64]types.Amount{}, nonce: map[uint64]uint64{},
+		best: map[uint64]paych.Voucher{}, tokens: 3}
+}
+
+// A payer that crashed before its deferred vouchers were written (its
+// wallet as it was after the first request) makes a voucher below what
+// the payee holds; the payee's 402 shows its best voucher, the wallet
+// adopts it, and the request is paid with the next nonce, from where
+// the payee is: no nonce reused, no token paid twice.
+func TestPayingTransportAfterPayerCrash(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	payee := types.Address{9}
+	g := newFakeGateway(t, payee, key)
+	srv := httptest.NewServer(g)
+	defer srv.Close()
+	dir, copyDir := t.TempDir(), t.TempDir()
+	open := func(dir string) *paywallet.Payer {
+		payer, err := paywallet.OpenPayer(dir, "c", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := payer.Track(paych.Channel{ID: 1, Payee: payee, VoucherKey: paych.KeyOf(key), Deposit: 1000}); err != nil {
+			t.Fatal(err)
+		}
+		return payer
+	}
+	payer := open(dir)
+	post := func(hc *http.Client) int {
+		t.Helper()
+		resp, err := hc.Post(srv.URL+"/v1/completions", "application/json", strings.NewReader(`{"model":"m","prompt":"p","max_tokens":10}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	hc := &http.Client{Transport: client.NewPayingTransport(payer, 1)}
+	if post(hc) != 200 {
+		t.Fatal("first request")
+	}
+	// The wallet as a crash right after the first request might leave it.
+	if err := os.CopyFS(copyDir, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		if post(hc) != 200 {
+			t.Fatal("request before the crash")
+		}
+	}
+	payer.Close()
+	before := g.best[0]
+	// max 10 tokens (20), 3 used (6) each: five requests spent 30.
+	if g.spent[0] != 30 || before.Amount != 44 {
+		t.Fatalf("before the crash: spent %s, best %+v", g.spent[0], before)
+	}
+	g.seen = nil
+	restored := open(copyDir)
+	defer restored.Close()
+	if last, _ := restored.Last(1, 0); last.Amount >= before.Amount {
+		t.Fatalf("the restored wallet remembers %+v", last)
+	}
+	if post(&http.Client{Transport: client.NewPayingTransport(restored, 1)}) != 200 {
+		t.Fatal("after the crash")
+	}
+	// One voucher refused (below the payee's 44), then one for 30+20.
+	if len(g.seen) != 2 || g.seen[1].Amount != 50 || g.seen[0].Nonce <= before.Nonce || g.seen[1].Nonce <= g.seen[0].Nonce {
+		t.Fatalf("after the crash: vouchers %+v (the payee held %+v)", g.seen, before)
+	}
+	if g.spent[0] != 36 {
+		t.Fatalf("after the crash: spent %s", g.spent[0])
 	}
 }

@@ -74,6 +74,11 @@ type Payment struct {
 	// cost: Tokens × PricePerToken.
 	Tokens  int          `json:"completion_tokens,omitempty"`
 	Charged types.Amount `json:"charged,omitempty"`
+	// Voucher (402, from the provider) is the best voucher of the lane the
+	// payee holds, in the header's text form: a payer that lost its own
+	// record of it in a crash takes it back (paywallet.Payer.Adopt) and
+	// pays on from there.
+	Voucher string `json:"lane_voucher,omitempty"`
 	// Header and Hint (402) say how to pay.
 	Header string `json:"header,omitempty"`
 	Hint   string `json:"hint,omitempty"`

@@ -11,7 +11,11 @@
 // concurrent streams of payment never share a nonce sequence). Make signs
 // the next voucher of a lane and records it before returning it, so a
 // crash never makes the payer reuse a nonce; it refuses to promise more
-// over all lanes than the channel's deposit as last seen.
+// over all lanes than the channel's deposit as last seen. A Deferred
+// voucher is written after Make returns, its nonce reserved on disk
+// beforehand (a block of nonces per fsync): still never reused, but a
+// crash may forget its amount, which Adopt takes back from the payee's
+// best voucher of the lane (a payee shows it when it refuses a lower one).
 //
 // # Payee
 //
@@ -46,9 +50,9 @@
 // Each wallet is a directory with one append-only journal: a header, then
 // records of the form uvarint(length) · crc32c(payload) · payload. The
 // records are the channels as last seen, the lane labels, the vouchers
-// (their canonical binary encoding) and a payee's spent amounts;
-// replaying them keeps the highest nonce of each lane and the last spent
-// amount. A torn record at the end (a crash in the middle of
+// (their canonical binary encoding), a payee's spent amounts and a
+// payer's reserved nonces; replaying them keeps the highest nonce of each
+// lane and the last spent amount and reservation. A torn record at the end (a crash in the middle of
 // a write) is cut off on open: it was never acknowledged. When the
 // journal holds many more records than live state, it is rewritten with
 // the live state only (a new file, fsynced, renamed over the old one, the

@@ -300,6 +300,7 @@ const (
 	recVoucher = 3 // a voucher: the payer's last or the payee's best of a lane
 	recLane    = 4 // a lane given to a task
 	recSpent   = 5 // what a payee's lane has spent of its vouchers
+	recReserve = 6 // the nonces a payer's lane may use before its vouchers are written
 )
 
 // meta is the first record: what the wallet is for.

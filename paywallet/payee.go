@@ -106,6 +106,14 @@ func (p *Payee) Best(channel uint64) []paych.Voucher {
 	return out
 }
 
+// Voucher returns the best voucher of a lane.
+func (p *Payee) Voucher(channel, lane uint64) (paych.Voucher, bool) {
+	p.w.mu.Lock()
+	defer p.w.mu.Unlock()
+	v, ok := p.w.vouchers[laneID{channel, lane}]
+	return v, ok
+}
+
 // Check verifies a voucher offline and returns what it adds to its lane
 // over the best voucher held (or what the chain redeemed, if more): the
 // payment it makes. price is the least that payment must be.

@@ -27,7 +27,15 @@ type Payer struct {
 	key     ed25519.PrivateKey
 	pub     paych.PublicKey
 	chainID string
+	// floor is, for each lane, the nonce the wallet found reserved when it
+	// opened: deferred vouchers up to it may have gone out unrecorded
+	// before a crash, so the lane goes on above it.
+	floor map[laneID]uint64
 }
+
+// reserveAhead is how many nonces of a lane one write reserves for
+// deferred vouchers: one fsync per that many vouchers.
+const reserveAhead = 256
 
 // OpenPayer opens (or creates) the payer's wallet of key for a chain in
 // dir.
@@ -37,11 +45,37 @@ func OpenPayer(dir, chainID string, key ed25519.PrivateKey) (*Payer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Payer{w: w, key: key, pub: pub, chainID: chainID}, nil
+	floor := make(map[laneID]uint64, len(w.reserved))
+	for l, n := range w.reserved { //mycel:sorted (a copy)
+		floor[l] = n
+	}
+	return &Payer{w: w, key: key, pub: pub, chainID: chainID, floor: floor}, nil
 }
 
-// Close waits for what is being written and closes the wallet.
-func (p *Payer) Close() error { return p.w.close() }
+// Close writes what deferred vouchers are not written yet and closes the
+// wallet. With every voucher written, the lanes' reservations are given
+// back first, so that a lane reopened after a clean close goes on at the
+// next nonce rather than above its reservation.
+func (p *Payer) Close() error {
+	p.w.mu.Lock()
+	defer p.w.mu.Unlock()
+	if p.w.j.f != nil {
+		for _, l := range p.w.laneIDs(nil) {
+			if r, ok := p.w.reserved[l]; ok {
+				if base := p.baseLocked(l); r > base {
+					p.w.reserved[l] = base
+					p.w.j.appendLocked(reserveRecord(l, base))
+				}
+			}
+		}
+	}
+	return p.w.j.closeLocked()
+}
+
+// baseLocked is the highest nonce a lane's vouchers may have used.
+func (p *Payer) baseLocked(l laneID) uint64 {
+	return max(p.w.vouchers[l].Nonce, p.floor[l])
+}
 
 // Key returns the voucher key's public half.
 func (p *Payer) Key() paych.PublicKey { return p.pub }
@@ -155,10 +189,21 @@ type VoucherRequest struct {
 	// an amount that does not lower the lane, a total within the deposit,
 	// an open channel), to make vouchers the chain must refuse in tests.
 	Unchecked bool
+	// Deferred returns the voucher before it is written: it is written
+	// with the wallet's next group commit, which Make starts. Its nonce is
+	// reserved on disk beforehand (reserveAhead nonces per write), so a
+	// crash never makes the payer reuse it; but a crash before the write
+	// forgets the voucher's amount, and the lane's next voucher would then
+	// carry less than the payee holds. A payee refuses that and shows its
+	// best voucher of the lane, which Adopt takes back. For callers that
+	// handle that refusal (client.PayingTransport): it keeps the fsync off
+	// each payment's path.
+	Deferred bool
 }
 
-// Make signs a voucher and records it, durably, before returning it: a
-// payer that crashes after handing a voucher out never reuses its nonce.
+// Make signs a voucher and records it, durably, before returning it (or,
+// Deferred, after): a payer that crashes after handing a voucher out
+// never reuses its nonce.
 func (p *Payer) Make(req VoucherRequest) (paych.Voucher, error) {
 	if (req.Amount == 0) == (req.Add == 0) && !(req.Amount == 0 && req.Unchecked) {
 		return paych.Voucher{}, fmt.Errorf("%w: give the lane's new total amount or the amount to add, not both or neither", ErrNothingToPay)
@@ -168,18 +213,23 @@ func (p *Payer) Make(req VoucherRequest) (paych.Voucher, error) {
 	}
 	p.w.mu.Lock()
 	defer p.w.mu.Unlock()
+	return p.makeLocked(req)
+}
+
+func (p *Payer) makeLocked(req VoucherRequest) (paych.Voucher, error) {
 	c := p.w.channels[req.Channel]
 	if c == nil {
 		return paych.Voucher{}, fmt.Errorf("%w: channel %d; track it first (mycel channel show %d)", ErrUntracked, req.Channel, req.Channel)
 	}
-	last := p.w.vouchers[laneID{req.Channel, req.Lane}]
+	l := laneID{req.Channel, req.Lane}
+	last, base := p.w.vouchers[l], p.baseLocked(l)
 	v := paych.Voucher{Channel: req.Channel, Lane: req.Lane, Nonce: req.Nonce, Amount: req.Amount,
 		MinSettleHeight: req.MinSettleHeight, Expiry: req.Expiry}
 	if v.Nonce == 0 {
-		if last.Nonce == ^uint64(0) {
+		if base == ^uint64(0) {
 			return paych.Voucher{}, fmt.Errorf("%w: lane %d of channel %d has used every nonce; use another lane", ErrNonceReused, req.Lane, req.Channel)
 		}
-		v.Nonce = last.Nonce + 1
+		v.Nonce = base + 1
 	}
 	if req.Add != 0 {
 		a, err := last.Amount.Add(req.Add)
@@ -194,8 +244,8 @@ func (p *Payer) Make(req VoucherRequest) (paych.Voucher, error) {
 			return paych.Voucher{}, fmt.Errorf("%w: channel %d was collected at height %d", paych.ErrClosed, c.ID, c.Collected)
 		case c.SettlingAt != 0:
 			return paych.Voucher{}, fmt.Errorf("%w: channel %d settles at height %d; its payee takes no new vouchers", paych.ErrSettling, c.ID, c.SettlingAt)
-		case v.Nonce <= last.Nonce:
-			return paych.Voucher{}, fmt.Errorf("%w: nonce %d, lane %d of channel %d is at %d", ErrNonceReused, v.Nonce, v.Lane, c.ID, last.Nonce)
+		case v.Nonce <= base:
+			return paych.Voucher{}, fmt.Errorf("%w: nonce %d, lane %d of channel %d is at %d", ErrNonceReused, v.Nonce, v.Lane, c.ID, base)
 		case v.Amount < last.Amount:
 			return paych.Voucher{}, fmt.Errorf("%w: %s is below the lane's %s (amounts are cumulative: give the lane's total)", ErrLowerAmount, v.Amount, last.Amount)
 		}
@@ -205,14 +255,59 @@ func (p *Payer) Make(req VoucherRequest) (paych.Voucher, error) {
 		}
 	}
 	v.Sign(p.chainID, p.key)
-	if v.Nonce <= last.Nonce {
+	if v.Nonce <= base {
 		return v, nil // an unchecked voucher below the lane's last: nothing to keep
 	}
-	p.w.vouchers[laneID{v.Channel, v.Lane}] = v
-	if err := p.w.j.waitLocked(p.w.j.appendLocked(voucherRecord(v))); err != nil {
+	if req.Deferred && v.Nonce > p.w.reserved[l] {
+		// Reserve the nonces ahead, durably, before any of them goes out.
+		r := v.Nonce + reserveAhead
+		if r < v.Nonce {
+			r = ^uint64(0)
+		}
+		if err := p.w.j.waitLocked(p.w.j.appendLocked(reserveRecord(l, r))); err != nil {
+			return paych.Voucher{}, err
+		}
+		p.w.reserved[l] = r
+	}
+	p.w.vouchers[l] = v
+	seq := p.w.j.appendLocked(voucherRecord(v))
+	if req.Deferred {
+		p.w.flushSoon(seq)
+		return v, nil
+	}
+	if err := p.w.j.waitLocked(seq); err != nil {
 		return paych.Voucher{}, err
 	}
 	return v, nil
+}
+
+// Adopt takes back a voucher of the wallet's key that carries more than
+// its lane's last voucher, or a higher nonce (one a payee shows after a
+// crash made the wallet forget a deferred voucher, or a wallet restored
+// from an old copy): the wallet signs the lane's next voucher, above
+// both nonces, for the higher amount and keeps it as the lane's last, so
+// that the lane's next payment builds on what the payee holds. It
+// returns the lane's last voucher, new or not. A voucher the wallet's key
+// did not sign for this chain is refused.
+func (p *Payer) Adopt(v paych.Voucher) (paych.Voucher, error) {
+	if err := v.Verify(p.chainID, p.pub); err != nil {
+		return paych.Voucher{}, fmt.Errorf("adopt voucher %s: %w", v.Ref(), err)
+	}
+	p.w.mu.Lock()
+	defer p.w.mu.Unlock()
+	l := laneID{v.Channel, v.Lane}
+	last, base := p.w.vouchers[l], p.baseLocked(l)
+	if v.Amount <= last.Amount && v.Nonce <= base {
+		return last, nil
+	}
+	if v.Nonce > base {
+		p.floor[l] = v.Nonce // the new voucher is durable, and above it
+	}
+	nv, err := p.makeLocked(VoucherRequest{Channel: v.Channel, Lane: v.Lane, Amount: max(v.Amount, last.Amount)})
+	if err != nil {
+		return paych.Voucher{}, fmt.Errorf("adopt voucher %s: %w", v.Ref(), err)
+	}
+	return nv, nil
 }
 
 // Pay is Make for the common case: the next voucher of a task's lane,

@@ -29,11 +29,15 @@ type wallet struct {
 	// spent is, for a payee, what each lane's requests used of its
 	// vouchers (see Payee.Reserve).
 	spent map[laneID]types.Amount
+	// reserved is, for a payer, the highest nonce of each lane that
+	// deferred vouchers may use without writing first (see
+	// VoucherRequest.Deferred).
+	reserved map[laneID]uint64
 }
 
 func openWallet(dir string, m meta) (*wallet, error) {
 	w := &wallet{meta: m, channels: map[uint64]*paych.Channel{}, vouchers: map[laneID]paych.Voucher{},
-		labels: map[uint64]map[string]uint64{}, spent: map[laneID]types.Amount{}}
+		labels: map[uint64]map[string]uint64{}, spent: map[laneID]types.Amount{}, reserved: map[laneID]uint64{}}
 	seenMeta := false
 	j, err := openJournal(dir, &w.mu, m.encode(), func(p []byte) error {
 		if !seenMeta {
@@ -88,6 +92,13 @@ func (w *wallet) replay(p []byte) error {
 			return err
 		}
 		w.setSpent(l, spent)
+	case recReserve:
+		// The last record of a lane wins, as for spent amounts.
+		l, nonce := laneID{r.Uvarint(), r.Uvarint()}, r.Uvarint()
+		if err := r.Done(); err != nil {
+			return err
+		}
+		w.reserved[l] = nonce
 	default:
 		return fmt.Errorf("unknown record kind %d", p[0])
 	}
@@ -121,6 +132,14 @@ func (w *wallet) live() [][]byte {
 			out = append(out, spentRecord(l, s))
 		}
 	}
+	ls := make([]laneID, 0, len(w.reserved))
+	for l := range w.reserved {
+		ls = append(ls, l)
+	}
+	sortLanes(ls)
+	for _, l := range ls {
+		out = append(out, reserveRecord(l, w.reserved[l]))
+	}
 	return out
 }
 
@@ -141,13 +160,17 @@ func (w *wallet) laneIDs(ch *uint64) []laneID {
 			out = append(out, l)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].ch != out[j].ch {
-			return out[i].ch < out[j].ch
-		}
-		return out[i].lane < out[j].lane
-	})
+	sortLanes(out)
 	return out
+}
+
+func sortLanes(ls []laneID) {
+	sort.Slice(ls, func(i, j int) bool {
+		if ls[i].ch != ls[j].ch {
+			return ls[i].ch < ls[j].ch
+		}
+		return ls[i].lane < ls[j].lane
+	})
 }
 
 func sortedIDs[V any](m map[uint64]V) []uint64 {
@@ -179,6 +202,15 @@ func spentRecord(l laneID, spent types.Amount) []byte {
 	w.Uvarint(l.ch)
 	w.Uvarint(l.lane)
 	w.Uvarint(uint64(spent))
+	return w.Bytes()
+}
+
+func reserveRecord(l laneID, nonce uint64) []byte {
+	w := codec.NewWriter(32)
+	w.Byte(recReserve)
+	w.Uvarint(l.ch)
+	w.Uvarint(l.lane)
+	w.Uvarint(nonce)
 	return w.Bytes()
 }
 

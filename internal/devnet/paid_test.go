@@ -146,8 +146,15 @@ func TestPaidInference(t *testing.T) {
 		t.Fatalf("a good voucher: %d %+v", status, e.Error)
 	}
 	if status, e := post(body, first.String()); status != 402 || e.Error.Code != inference.CodeStaleNonce ||
-		e.Payment.Covered != 100 || e.Payment.Spent == 0 || e.Payment.Required != e.Payment.Spent+4*price {
+		e.Payment.Covered != 100 || e.Payment.Spent == 0 || e.Payment.Required != e.Payment.Spent+4*price || e.Payment.Voucher != first.String() {
 		t.Fatalf("a replayed voucher: %d %+v %+v", status, e.Error, e.Payment)
+	}
+	// A voucher below the lane's best (a payer that forgot its last
+	// vouchers in a crash): the 402 shows the provider's best, to adopt.
+	lower := paych.Voucher{Channel: id, Lane: 7, Nonce: 5, Amount: 99}
+	lower.Sign(chainID, alice.Private)
+	if status, e := post(body, lower.String()); status != 402 || e.Error.Code != inference.CodeUnderpaid || e.Payment.Voucher != first.String() {
+		t.Fatalf("a voucher below the lane's best: %d %+v %+v", status, e.Error, e.Payment)
 	}
 
 	// The official client pays through the transport, three at a time.

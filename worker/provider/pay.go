@@ -81,6 +81,9 @@ func (p *Payments) reserve(ctx context.Context, t *inference.Task, m inference.M
 	if err != nil {
 		b := p.Wallet.Balance(v.Channel, v.Lane)
 		pay.Covered, pay.Spent = b.Covered, b.Spent
+		if best, ok := p.Wallet.Voucher(v.Channel, v.Lane); ok {
+			pay.Voucher = best.String()
+		}
 		pay.Required, _ = b.Spent.Add(cost)
 		code := api.PaymentCode(err)
 		if code == "" {
