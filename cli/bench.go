@@ -331,7 +331,7 @@ verifications per second (1: the lane rules cost nothing beside the signature).`
 	cmd.Flags().IntVar(&o.Vouchers, "vouchers", 1000, "vouchers per verification round")
 	cmd.Flags().IntVar(&o.Rounds, "rounds", 21, "verification rounds, alternating with the raw signature checks (the ratio is their median)")
 	cmd.Flags().IntVar(&o.Accepts, "accepts", 200, "durable accepts one at a time (and an eighth of it per stream, from 64)")
-	cmd.Flags().IntVar(&o.Requests, "requests", 60, "requests each way, paid and unpaid")
+	cmd.Flags().IntVar(&o.Requests, "requests", 150, "requests each way, paid and unpaid")
 	cmd.Flags().IntVar(&o.GenTokens, "gen-tokens", 32, "tokens to generate per request")
 	return cmd
 }

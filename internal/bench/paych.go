@@ -105,7 +105,7 @@ func Paych(ctx context.Context, o PaychOptions) (PaychResult, error) {
 		o.Accepts = 200
 	}
 	if o.Requests <= 0 {
-		o.Requests = 60
+		o.Requests = 150
 	}
 	if o.GenTokens <= 0 {
 		o.GenTokens = 32
