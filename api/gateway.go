@@ -86,7 +86,7 @@ func (s *server) serveAuth(r *http.Request) (types.Address, error) {
 	if exp < now.Unix() || exp > now.Add(5*time.Minute).Unix() {
 		return types.Address{}, fmt.Errorf("%w: the signature expires at %d; sign for the next few minutes (clock skew?)", errUnauthorized, exp)
 	}
-	if !ed25519.Verify(pub, ServeSignBytes(r.Method, r.URL.Path, exp), sig) {
+	if !types.VerifySignature(pub, ServeSignBytes(r.Method, r.URL.Path, exp), sig) {
 		return types.Address{}, fmt.Errorf("%w: the signature does not match %s %s", errUnauthorized, r.Method, r.URL.Path)
 	}
 	addr := types.AddressFromPubKey(pub)
@@ -140,15 +140,24 @@ func (s *server) pull(w http.ResponseWriter, r *http.Request) error {
 }
 
 // answer is POST /v1/serve/tasks/{id}: the provider streams a task's
-// events as newline-delimited JSON.
+// events as newline-delimited JSON. It presents the task's token, or
+// signs like a poll (providers from before tokens).
 func (s *server) answer(w http.ResponseWriter, r *http.Request) error {
-	addr, err := s.serveAuth(r)
-	if err != nil {
-		return err
-	}
-	t, ok := s.Hub.claim(r.PathValue("id"), addr)
-	if !ok {
-		return fmt.Errorf("%w: no task %s waits for an answer from %s", ErrNotFound, r.PathValue("id"), addr)
+	var t *task
+	if token := r.Header.Get(inference.HeaderTaskToken); token != "" {
+		var ok bool
+		if t, ok = s.Hub.claimByToken(r.PathValue("id"), token); !ok {
+			return fmt.Errorf("%w: no task %s waits for an answer with this token", ErrNotFound, r.PathValue("id"))
+		}
+	} else {
+		addr, err := s.serveAuth(r)
+		if err != nil {
+			return err
+		}
+		var ok bool
+		if t, ok = s.Hub.claim(r.PathValue("id"), addr); !ok {
+			return fmt.Errorf("%w: no task %s waits for an answer from %s", ErrNotFound, r.PathValue("id"), addr)
+		}
 	}
 	send := func(ev inference.Event) error {
 		select {
@@ -165,6 +174,8 @@ func (s *server) answer(w http.ResponseWriter, r *http.Request) error {
 		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
 			_ = send(inference.Event{Error: &inference.Error{Status: 502, Type: inference.TypeServer, Message: "the provider sent a malformed event"}})
 			return badRequest("event: %v", err)
+		}
+		if ev.Final != nil {
 		}
 		if err := send(ev); err != nil {
 			return err

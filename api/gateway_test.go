@@ -98,6 +98,12 @@ func TestGatewayRefusals(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 401 {
 		t.Fatalf("a signature over another path: %v %v", resp.Status, err)
 	}
+	// An answer with a task token that is not the task's opens nothing.
+	req, _ = http.NewRequest(http.MethodPost, srv.URL+"/v1/serve/tasks/0123", strings.NewReader("{}\n"))
+	req.Header.Set(inference.HeaderTaskToken, "00112233445566778899aabbccddeeff")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 404 {
+		t.Fatalf("an answer with a wrong token: %v %v", resp.Status, err)
+	}
 	// A jailed provider may not poll.
 	be.jailed = true
 	if status, _ := post("/v1/serve/pull", `{"models":[{"id":"x","context_length":8}]}`, key); status != 403 {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -164,11 +165,11 @@ func compareAddr(a, b types.Address) int {
 func (h *Hub) dispatch(ctx context.Context, req inference.Request, stream bool, maxWait time.Duration, rt route) (*task, error) {
 	timer := time.NewTimer(maxWait)
 	defer timer.Stop()
-	var id [16]byte
+	var id [32]byte // the task's id and its token
 	if _, err := rand.Read(id[:]); err != nil {
 		return nil, err
 	}
-	t := &task{Task: inference.Task{ID: hex.EncodeToString(id[:]), Request: req, Stream: stream, Voucher: rt.voucher},
+	t := &task{Task: inference.Task{ID: hex.EncodeToString(id[:16]), Token: hex.EncodeToString(id[16:]), Request: req, Stream: stream, Voucher: rt.voucher},
 		events: make(chan inference.Event, 64), ctx: ctx}
 	for {
 		h.mu.Lock()
@@ -220,6 +221,18 @@ func (h *Hub) claim(id string, provider types.Address) (*task, bool) {
 	defer h.mu.Unlock()
 	t := h.tasks[id]
 	if t == nil || t.claimed || t.provider != provider {
+		return nil, false
+	}
+	t.claimed = true
+	return t, true
+}
+
+// claimByToken is claim for an answer that presents the task's token.
+func (h *Hub) claimByToken(id, token string) (*task, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t := h.tasks[id]
+	if t == nil || t.claimed || subtle.ConstantTimeCompare([]byte(t.Token), []byte(token)) != 1 {
 		return nil, false
 	}
 	t.claimed = true

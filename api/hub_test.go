@@ -82,6 +82,23 @@ func TestHubDispatch(t *testing.T) {
 	if _, ok := h.claim(t1.ID, t1.provider); ok {
 		t.Fatal("a task was claimed twice")
 	}
+	// Or whoever holds the task's token (the provider it was given to),
+	// once; a wrong token claims nothing.
+	if len(t2.Token) != 32 || t2.Token == t1.Token {
+		t.Fatalf("tokens %q %q", t1.Token, t2.Token)
+	}
+	if _, ok := h.claimByToken(t2.ID, t1.Token); ok {
+		t.Fatal("another task's token claimed a task")
+	}
+	if _, ok := h.claimByToken(t2.ID, ""); ok {
+		t.Fatal("an empty token claimed a task")
+	}
+	if _, ok := h.claimByToken(t2.ID, t2.Token); !ok {
+		t.Fatal("the task's token did not claim it")
+	}
+	if _, ok := h.claimByToken(t2.ID, t2.Token); ok {
+		t.Fatal("a task was claimed twice by its token")
+	}
 
 	// Every provider busy: a request waits for the next poll.
 	done := make(chan *task, 1)

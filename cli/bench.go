@@ -232,12 +232,12 @@ The ratio is direct over gateway (1 means the gateway adds nothing).`,
 			return e.print(r, func(w io.Writer) {
 				fmt.Fprintf(w, "gateway: %s, %d generated tokens, median of %d\n", r.Model, r.Options.GenTokens, r.Options.Runs)
 				fmt.Fprintf(w, "  direct      %.1f ms\n", 1000*r.DirectSeconds)
-				fmt.Fprintf(w, "  gateway     %.1f ms (+%.2f ms, %.1f%%)\n", 1000*r.GatewaySeconds, 1000*r.AddedSeconds, 100*r.Overhead)
+				fmt.Fprintf(w, "  gateway     %.1f ms (%+.2f ms, %+.1f%%: the median of the pairs' differences)\n", 1000*r.GatewaySeconds, 1000*r.AddedSeconds, 100*r.Overhead)
 				fmt.Fprintf(w, "  ratio       %.3f\n", r.Ratio)
 			})
 		},
 	}
-	cmd.Flags().IntVar(&o.Runs, "runs", 40, "requests each way")
+	cmd.Flags().IntVar(&o.Runs, "runs", 150, "requests each way")
 	cmd.Flags().IntVar(&o.GenTokens, "gen-tokens", 32, "tokens to generate per request")
 	return cmd
 }

@@ -76,10 +76,22 @@ func (c *Client) Pull(ctx context.Context, key ed25519.PrivateKey, models []infe
 }
 
 // Answer streams a task's events (newline-delimited JSON read from
-// events) to the node.
-func (c *Client) Answer(ctx context.Context, key ed25519.PrivateKey, taskID string, events io.Reader) error {
-	resp, err := c.serveRequest(ctx, key, "/v1/serve/tasks/"+taskID, events)
-	if err != nil {
+// events) to the node, with the task's token (or, from a node that gave
+// none, signed with key).
+func (c *Client) Answer(ctx context.Context, key ed25519.PrivateKey, t *inference.Task, events io.Reader) error {
+	taskID := t.ID
+	var resp *http.Response
+	var err error
+	if t.Token != "" {
+		var req *http.Request
+		if req, err = http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/serve/tasks/"+taskID, events); err != nil {
+			return err
+		}
+		req.Header.Set(inference.HeaderTaskToken, t.Token)
+		if resp, err = streamClient.Do(req); err != nil {
+			return fmt.Errorf("cannot reach the node at %s: %w", c.base, unwrapURL(err))
+		}
+	} else if resp, err = c.serveRequest(ctx, key, "/v1/serve/tasks/"+taskID, events); err != nil {
 		return err
 	}
 	defer resp.Body.Close()

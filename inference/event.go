@@ -32,7 +32,15 @@ type Task struct {
 	// Voucher pays a paid model's provider: the voucher's compact text
 	// form, as the client sent it in HeaderVoucher.
 	Voucher string `json:"voucher,omitempty"`
+	// Token is a secret the node made for this task and gave only to the
+	// provider it chose: the answer presents it (HeaderTaskToken) instead
+	// of a signature, which spares both sides an Ed25519 operation while
+	// the provider generates. The answer's receipt is still signed.
+	Token string `json:"token,omitempty"`
 }
+
+// HeaderTaskToken carries a task's Token on its answer.
+const HeaderTaskToken = "X-Mycel-Task-Token"
 
 // Event is one line a provider streams back for a task (newline-delimited
 // JSON): generated text, or the end (Final or Error).

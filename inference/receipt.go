@@ -83,7 +83,9 @@ func (r *Receipt) Verify() error {
 		return fmt.Errorf("%w: public key of %d bytes", ErrBadReceipt, len(r.PubKey))
 	case types.AddressFromPubKey(ed25519.PublicKey(r.PubKey)) != r.Provider:
 		return fmt.Errorf("%w: the public key is not provider %s's", ErrBadReceipt, r.Provider)
-	case !ed25519.Verify(ed25519.PublicKey(r.PubKey), r.signBytes(), r.Signature):
+	case !types.VerifySignature(ed25519.PublicKey(r.PubKey), r.signBytes(), r.Signature):
+		// ZIP 215, as the chain checks a disputed receipt: both agree on
+		// which receipts hold.
 		return fmt.Errorf("%w: the signature does not match its fields", ErrBadReceipt)
 	}
 	return nil

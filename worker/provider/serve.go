@@ -104,12 +104,18 @@ func answer(ctx context.Context, c *client.Client, key ed25519.PrivateKey, engin
 	pr, pw := io.Pipe()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go func() { pw.CloseWithError(runTask(runCtx, key, engine, pay, t, pw, nil)) }()
-	err := c.Answer(ctx, key, t.ID, pr)
-	// If the node stopped reading (the client went away), stop generating.
-	cancel()
-	pr.CloseWithError(io.ErrClosedPipe)
-	return err
+	// The task runs on this goroutine, at once; the answer's request is
+	// made beside it, while the first tokens are generated.
+	sent := make(chan error, 1)
+	go func() {
+		err := c.Answer(ctx, key, t, pr)
+		// If the node stopped reading (the client went away), stop generating.
+		cancel()
+		pr.CloseWithError(io.ErrClosedPipe)
+		sent <- err
+	}()
+	pw.CloseWithError(runTask(runCtx, key, engine, pay, t, pw, nil))
+	return <-sent
 }
 
 // runTask runs t on engine and writes its events to w as
@@ -145,14 +151,13 @@ func runTask(ctx context.Context, key ed25519.PrivateKey, engine Engine, pay *Pa
 		return durable
 	}
 	emitted := false
-	// A task nobody streams gets its text in one event: fewer lines for the
-	// node to parse and relay.
-	var whole inference.Event
+	// What a task nobody streams generated, for its last event.
 	var text strings.Builder
+	var tokens []inference.TokenProb
 	final, err := engine.Run(ctx, t.Request, func(ev inference.Event) error {
 		if !t.Stream {
 			text.WriteString(ev.Text)
-			whole.Tokens = append(whole.Tokens, ev.Tokens...)
+			tokens = append(tokens, ev.Tokens...)
 			return nil
 		}
 		if err := wait(); err != nil {
@@ -172,12 +177,9 @@ func runTask(ctx context.Context, key ed25519.PrivateKey, engine Engine, pay *Pa
 		return writeLast(enc, bw, flush, inference.Event{Error: &inference.Error{Status: 503, Type: inference.TypeUnavailable,
 			Message: "the provider could not record the voucher: " + werr.Error()}})
 	}
-	if whole.Text = text.String(); whole.Text != "" || len(whole.Tokens) > 0 {
-		if err := enc.Encode(whole); err != nil {
-			return err
-		}
-	}
-	var last inference.Event
+	// A task nobody streams gets its text in its last event: one line for
+	// the node to parse and relay.
+	last := inference.Event{Text: text.String(), Tokens: tokens}
 	if err != nil {
 		var ie *inference.Error
 		if !errors.As(err, &ie) {
