@@ -95,11 +95,8 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // it once more, within the lane's earlier vouchers; a wallet with too
 // small a deposit fails the request before anything is sent.
 func TestPayingTransport(t *testing.T) {
-	_, key, _ := ed25519.GenerateKey(nil)
-	payee := types.Address{9}
-	g := newFakeGateway(t, payee, key)
-	srv := httptest.NewServer(g)
-	defer srv.Close()
+	g, srv, key := startFakeGateway(t)
+	payee := g.payee
 	payer, err := paywallet.OpenPayer(t.TempDir(), "c", key)
 	if err != nil {
 		t.Fatal(err)
@@ -169,9 +166,14 @@ func TestPayingTransport(t *testing.T) {
 	}
 }
 
-func newFakeGateway(t *testing.T, payee types.Address, key ed25519.PrivateKey) *fakeGateway {
-	return &fakeGateway{t: t, payee: payee, key: paych.KeyOf(key), spent: map[uint64]types.Amount{}, nonce: map[uint64]uint64{},
+// startFakeGateway serves a fakeGateway whose vouchers key signs.
+func startFakeGateway(t *testing.T) (*fakeGateway, *httptest.Server, ed25519.PrivateKey) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	g := &fakeGateway{t: t, payee: types.Address{9}, key: paych.KeyOf(key), spent: map[uint64]types.Amount{}, nonce: map[uint64]uint64{},
 		best: map[uint64]paych.Voucher{}, tokens: 3}
+	srv := httptest.NewServer(g)
+	t.Cleanup(srv.Close)
+	return g, srv, key
 }
 
 // A payer that crashed before its deferred vouchers were written (its
@@ -180,11 +182,8 @@ func newFakeGateway(t *testing.T, payee types.Address, key ed25519.PrivateKey) *
 // adopts it, and the request is paid with the next nonce, from where
 // the payee is: no nonce reused, no token paid twice.
 func TestPayingTransportAfterPayerCrash(t *testing.T) {
-	_, key, _ := ed25519.GenerateKey(nil)
-	payee := types.Address{9}
-	g := newFakeGateway(t, payee, key)
-	srv := httptest.NewServer(g)
-	defer srv.Close()
+	g, srv, key := startFakeGateway(t)
+	payee := g.payee
 	dir, copyDir := t.TempDir(), t.TempDir()
 	open := func(dir string) *paywallet.Payer {
 		payer, err := paywallet.OpenPayer(dir, "c", key)

@@ -3,6 +3,7 @@ package paywallet_test
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -70,16 +71,7 @@ func TestKillNine(t *testing.T) {
 	dir := t.TempDir()
 	acked := map[uint64]uint64{}
 	for round := 0; round < 3; round++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestKillNine$")
-		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, stdout := startChild(t, "TestKillNine", crashChildEnv, dir)
 		sc := bufio.NewScanner(stdout)
 		lines := 0
 		for sc.Scan() {
@@ -94,10 +86,7 @@ func TestKillNine(t *testing.T) {
 				cmd.Process.Signal(syscall.SIGKILL)
 			}
 		}
-		err = cmd.Wait()
-		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
-			t.Fatalf("round %d: the child was not killed: %v", round, err)
-		}
+		waitKilled(t, cmd, round)
 		p := openPayee(t, dir)
 		best := map[uint64]uint64{}
 		for _, v := range p.Best(1) {
@@ -111,4 +100,31 @@ func TestKillNine(t *testing.T) {
 		p.Close()
 	}
 	t.Logf("acknowledged nonces by lane after three kills: %v", acked)
+}
+
+// startChild runs this test binary's test name as a child process, with
+// env set to dir (where the test runs as the child), and returns it with
+// its standard output.
+func startChild(t *testing.T, name, env, dir string) (*exec.Cmd, io.Reader) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$")
+	cmd.Env = append(os.Environ(), env+"="+dir)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, stdout
+}
+
+// waitKilled waits for a child sent SIGKILL and fails unless it died of it.
+func waitKilled(t *testing.T, cmd *exec.Cmd, round int) {
+	t.Helper()
+	err := cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+		t.Fatalf("round %d: the child was not killed: %v", round, err)
+	}
 }

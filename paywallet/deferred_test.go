@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -133,16 +132,7 @@ func TestPayerKillNine(t *testing.T) {
 	dir := t.TempDir()
 	lost := 0
 	for round := 0; round < 3; round++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestPayerKillNine$")
-		cmd.Env = append(os.Environ(), payerCrashEnv+"="+dir)
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, stdout := startChild(t, "TestPayerKillNine", payerCrashEnv, dir)
 		var sent paych.Voucher
 		n := 0
 		for sc := bufio.NewScanner(stdout); sc.Scan(); {
@@ -162,10 +152,7 @@ func TestPayerKillNine(t *testing.T) {
 				cmd.Process.Signal(syscall.SIGKILL)
 			}
 		}
-		cmd.Wait()
-		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
-			t.Fatalf("round %d: the child was not killed", round)
-		}
+		waitKilled(t, cmd, round)
 		p := openPayer(t, dir)
 		// The wallet may hold vouchers past the last one printed (made, not
 		// yet printed), or not the last few printed (not yet written).
