@@ -90,6 +90,20 @@ func TestPayerDeferred(t *testing.T) {
 	if after, _ := p.Last(1, 0); after != last {
 		t.Fatalf("refused adoptions changed the lane: %+v, was %+v", after, last)
 	}
+
+	// Rewrites of the journal keep the reservations: a wallet opened on
+	// it as it stands (as after a crash: p is not closed) goes on above
+	// every nonce that went out.
+	p.SetCompactAt(8)
+	var out paych.Voucher
+	for range 600 {
+		out = deferred(p, 1)
+	}
+	crashed := openPayer(t, dir)
+	defer crashed.Close()
+	if v := deferred(crashed, 1); v.Nonce <= out.Nonce {
+		t.Fatalf("after rewrites and a crash: %+v, the last that went out %+v", v, out)
+	}
 }
 
 const payerCrashEnv = "PAYWALLET_PAYER_CRASH_CHILD"

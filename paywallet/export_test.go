@@ -31,3 +31,11 @@ func (p *Payee) FileRecords() int {
 	defer p.w.mu.Unlock()
 	return p.w.j.records
 }
+
+// SetCompactAt sets how many records the payer's journal holds before a
+// rewrite is considered.
+func (p *Payer) SetCompactAt(n int) {
+	p.w.mu.Lock()
+	p.w.j.compactAt = n
+	p.w.mu.Unlock()
+}

@@ -264,10 +264,12 @@ func (p *Payer) makeLocked(req VoucherRequest) (paych.Voucher, error) {
 		if r < v.Nonce {
 			r = ^uint64(0)
 		}
+		// In the state before the wait, which may rewrite the journal
+		// from the state.
+		p.w.reserved[l] = r
 		if err := p.w.j.waitLocked(p.w.j.appendLocked(reserveRecord(l, r))); err != nil {
 			return paych.Voucher{}, err
 		}
-		p.w.reserved[l] = r
 	}
 	p.w.vouchers[l] = v
 	seq := p.w.j.appendLocked(voucherRecord(v))
