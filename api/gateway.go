@@ -176,8 +176,6 @@ func (s *server) answer(w http.ResponseWriter, r *http.Request) error {
 			_ = send(inference.Event{Error: &inference.Error{Status: 502, Type: inference.TypeServer, Message: "the provider sent a malformed event"}})
 			return badRequest("event: %v", err)
 		}
-		if ev.Final != nil {
-		}
 		if err := send(ev); err != nil {
 			return err
 		}
