@@ -69,3 +69,27 @@ func BenchmarkAccept(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMake: the payer's next voucher of a lane, durable before it
+// is returned (an fsync each) and deferred (written after, its nonce
+// reserved once per 256).
+func BenchmarkMake(b *testing.B) {
+	for _, deferred := range []bool{false, true} {
+		name := "durable"
+		if deferred {
+			name = "deferred"
+		}
+		b.Run(name, func(b *testing.B) {
+			p := openPayer(b, b.TempDir())
+			b.Cleanup(func() { p.Close() })
+			if err := p.Track(payerChannel(types.MaxAmount)); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, err := p.Make(paywallet.VoucherRequest{Channel: 1, Add: 1, Deferred: deferred}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

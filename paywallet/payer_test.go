@@ -10,7 +10,7 @@ import (
 	"github.com/mycelnet/mycel/types"
 )
 
-func openPayer(t *testing.T, dir string) *paywallet.Payer {
+func openPayer(t testing.TB, dir string) *paywallet.Payer {
 	t.Helper()
 	p, err := paywallet.OpenPayer(dir, chaintest.ChainID, voucherKey("alice"))
 	if err != nil {
