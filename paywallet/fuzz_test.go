@@ -2,7 +2,9 @@ package paywallet_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"testing"
@@ -93,6 +95,9 @@ func FuzzJournal(f *testing.F) {
 	f.Add(whole[head:])
 	f.Add(whole[head : len(whole)-3])
 	f.Add([]byte{5, 0, 0, 0, 0, 9, 9, 9, 9, 9})
+	// A payer's reservation record (kind 6: channel 1, lane 0, nonce 300).
+	reserve := []byte{6, 1, 0, 0xac, 0x02}
+	f.Add(append(binary.LittleEndian.AppendUint32([]byte{byte(len(reserve))}, crc32.Checksum(reserve, crc32.MakeTable(crc32.Castagnoli))), reserve...))
 	f.Fuzz(func(t *testing.T, rest []byte) {
 		d := t.TempDir()
 		path := filepath.Join(d, "journal")
