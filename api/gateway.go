@@ -54,6 +54,17 @@ func SignServe(h http.Header, key ed25519.PrivateKey, method, path string, expir
 	h.Set(HeaderSignature, hex.EncodeToString(ed25519.Sign(key, ServeSignBytes(method, path, expires.Unix()))))
 }
 
+// HeaderPollToken carries a provider's poll token: the node gives one with
+// its answer to a signed poll, and the provider's later polls present it
+// instead of a signature, for pollTokenLife. Like a signed request (which
+// may be replayed until it expires), it is a bearer credential: what it
+// opens is a poll for that provider's work, whose answers are bound to
+// the provider by their signed receipts.
+const HeaderPollToken = "X-Mycel-Poll-Token"
+
+// pollTokenLife is how long a poll token stands in for a signature.
+const pollTokenLife = 10 * time.Minute
+
 // PullRequest is the body of POST /v1/serve/pull.
 type PullRequest struct {
 	Models []inference.ModelInfo `json:"models"`
@@ -91,13 +102,37 @@ func (s *server) serveAuth(r *http.Request) (types.Address, error) {
 		return types.Address{}, fmt.Errorf("%w: the signature does not match %s %s", errUnauthorized, r.Method, r.URL.Path)
 	}
 	addr := types.AddressFromPubKey(pub)
-	info, err := s.Backend.Provider(r.Context(), addr)
+	return addr, s.checkProvider(r.Context(), addr)
+}
+
+// checkProvider checks that addr is a registered provider that is not
+// jailed.
+func (s *server) checkProvider(ctx context.Context, addr types.Address) error {
+	info, err := s.Backend.Provider(ctx, addr)
 	if err != nil {
-		return addr, fmt.Errorf("%w: %s is not a registered provider: register with mycel provider register (%v)", errForbidden, addr, err)
+		return fmt.Errorf("%w: %s is not a registered provider: register with mycel provider register (%v)", errForbidden, addr, err)
 	}
 	if info.Retired || info.Jailed {
-		return addr, fmt.Errorf("%w: provider %s is deregistered or jailed", errForbidden, addr)
+		return fmt.Errorf("%w: provider %s is deregistered or jailed", errForbidden, addr)
 	}
+	return nil
+}
+
+// pollAuth authenticates a poll by its poll token, or by its signature,
+// and then gives it a token for its next polls.
+func (s *server) pollAuth(w http.ResponseWriter, r *http.Request) (types.Address, error) {
+	if token := r.Header.Get(HeaderPollToken); token != "" {
+		addr, ok := s.Hub.pollTokenAddr(token)
+		if !ok {
+			return addr, fmt.Errorf("%w: the poll token is unknown or expired; sign the poll (%s) for a new one", errUnauthorized, HeaderSignature)
+		}
+		return addr, s.checkProvider(r.Context(), addr)
+	}
+	addr, err := s.serveAuth(r)
+	if err != nil {
+		return addr, err
+	}
+	w.Header().Set(HeaderPollToken, s.Hub.issuePollToken(addr, pollTokenLife))
 	return addr, nil
 }
 
@@ -108,7 +143,7 @@ var (
 
 // pull is POST /v1/serve/pull: a provider's long poll for work.
 func (s *server) pull(w http.ResponseWriter, r *http.Request) error {
-	addr, err := s.serveAuth(r)
+	addr, err := s.pollAuth(w, r)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -108,5 +109,65 @@ func TestGatewayRefusals(t *testing.T) {
 	be.jailed = true
 	if status, _ := post("/v1/serve/pull", `{"models":[{"id":"x","context_length":8}]}`, key); status != 403 {
 		t.Fatalf("jailed provider's poll: %d", status)
+	}
+}
+
+// A signed poll gets a poll token; later polls present it instead of a
+// signature, until it expires or the provider is jailed; a token the node
+// did not give, or one past its life, is refused as unauthorized.
+func TestPollToken(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	be := &gatewayBackend{provider: types.AddressFromPubKey(key.Public().(ed25519.PublicKey))}
+	hub := NewHub()
+	now := time.Now()
+	var clock sync.Mutex
+	hub.now = func() time.Time { clock.Lock(); defer clock.Unlock(); return now }
+	srv := httptest.NewServer(Handler(Config{Backend: be, Hub: hub, Now: time.Now}))
+	defer srv.Close()
+	const body = `{"models":[{"id":"x","context_length":8}],"wait_seconds":1}`
+	poll := func(sign bool, token string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/serve/pull", strings.NewReader(body))
+		if sign {
+			SignServe(req.Header, key, http.MethodPost, "/v1/serve/pull", time.Now().Add(time.Minute))
+		}
+		if token != "" {
+			req.Header.Set(HeaderPollToken, token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	signed := poll(true, "")
+	token := signed.Header.Get(HeaderPollToken)
+	if signed.StatusCode != http.StatusNoContent || len(token) != 32 {
+		t.Fatalf("signed poll: %s, token %q", signed.Status, token)
+	}
+	if resp := poll(false, token); resp.StatusCode != http.StatusNoContent || resp.Header.Get(HeaderPollToken) != "" {
+		t.Fatalf("poll with the token: %s", resp.Status)
+	}
+	if resp := poll(false, "00112233445566778899aabbccddeeff"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("poll with a token the node did not give: %s", resp.Status)
+	}
+	// Signed again while the token is young: the same token.
+	if again := poll(true, "").Header.Get(HeaderPollToken); again != token {
+		t.Fatalf("a second signed poll got %q, not %q", again, token)
+	}
+	be.jailed = true
+	if resp := poll(false, token); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a jailed provider's token: %s", resp.Status)
+	}
+	be.jailed = false
+	clock.Lock()
+	now = now.Add(pollTokenLife)
+	clock.Unlock()
+	if resp := poll(false, token); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("an expired token: %s", resp.Status)
+	}
+	if fresh := poll(true, "").Header.Get(HeaderPollToken); fresh == "" || fresh == token {
+		t.Fatalf("after expiry a signed poll got %q", fresh)
 	}
 }

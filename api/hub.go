@@ -39,6 +39,50 @@ type Hub struct {
 	// in GET /v1/models.
 	firstSeen map[types.Hash]time.Time
 	chain     string // the chain's id, once read (vouchers are signed for it)
+	// pollTokens are the providers' poll tokens (HeaderPollToken), one
+	// per provider: pollTokenOf finds a provider's.
+	pollTokens  map[string]pollToken
+	pollTokenOf map[types.Address]string
+}
+
+type pollToken struct {
+	addr    types.Address
+	expires time.Time
+}
+
+// issuePollToken returns a provider's poll token, good for at least half
+// of life: the one it has, or a new one for life (which replaces it).
+func (h *Hub) issuePollToken(addr types.Address, life time.Duration) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.now()
+	if t, ok := h.pollTokenOf[addr]; ok {
+		if now.Add(life / 2).Before(h.pollTokens[t].expires) {
+			return t
+		}
+		delete(h.pollTokens, t)
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand's Read does not fail
+	token := hex.EncodeToString(b[:])
+	if h.pollTokens == nil {
+		h.pollTokens, h.pollTokenOf = map[string]pollToken{}, map[types.Address]string{}
+	}
+	h.pollTokens[token] = pollToken{addr: addr, expires: now.Add(life)}
+	h.pollTokenOf[addr] = token
+	return token
+}
+
+// pollTokenAddr returns the provider a poll token was given to, if it has
+// not expired.
+func (h *Hub) pollTokenAddr(token string) (types.Address, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p, ok := h.pollTokens[token]
+	if !ok || !h.now().Before(p.expires) {
+		return types.Address{}, false
+	}
+	return p.addr, true
 }
 
 // served is one provider's announcement and its waiting polls.

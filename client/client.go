@@ -35,6 +35,9 @@ type Client struct {
 
 	mu      sync.Mutex
 	chainID string
+	// pollTokens are the node's poll tokens for the provider keys that
+	// poll through this client (api.HeaderPollToken), by public key.
+	pollTokens map[string]string
 }
 
 // New returns a client of the node whose API is at baseURL, such as

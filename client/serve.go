@@ -57,7 +57,7 @@ func (c *Client) Pull(ctx context.Context, key ed25519.PrivateKey, models []infe
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.serveRequest(ctx, key, "/v1/serve/pull", bytes.NewReader(body))
+	resp, err := c.poll(ctx, key, body)
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +73,46 @@ func (c *Client) Pull(ctx context.Context, key ed25519.PrivateKey, models []infe
 		return &t, nil
 	}
 	return nil, fmt.Errorf("pull: %w", decodeError(resp))
+}
+
+// poll sends a poll with the key's poll token, or signed when there is
+// none or the node no longer knows it; and keeps the token the node
+// gives.
+func (c *Client) poll(ctx context.Context, key ed25519.PrivateKey, body []byte) (*http.Response, error) {
+	id := string(key.Public().(ed25519.PublicKey))
+	c.mu.Lock()
+	token := c.pollTokens[id]
+	c.mu.Unlock()
+	var resp *http.Response
+	if token != "" {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/serve/pull", bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set(api.HeaderPollToken, token)
+		if resp, err = streamClient.Do(req); err != nil {
+			return nil, fmt.Errorf("cannot reach the node at %s: %w", c.base, unwrapURL(err))
+		}
+		if resp.StatusCode == http.StatusUnauthorized {
+			resp.Body.Close()
+			resp = nil // expired, or the node restarted: sign
+		}
+	}
+	if resp == nil {
+		var err error
+		if resp, err = c.serveRequest(ctx, key, "/v1/serve/pull", bytes.NewReader(body)); err != nil {
+			return nil, err
+		}
+	}
+	if t := resp.Header.Get(api.HeaderPollToken); t != "" && t != token {
+		c.mu.Lock()
+		if c.pollTokens == nil {
+			c.pollTokens = map[string]string{}
+		}
+		c.pollTokens[id] = t
+		c.mu.Unlock()
+	}
+	return resp, nil
 }
 
 // Answer streams a task's events (newline-delimited JSON read from
