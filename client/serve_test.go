@@ -10,31 +10,18 @@ import (
 	"time"
 
 	"github.com/mycelnet/mycel/api"
-	"github.com/mycelnet/mycel/app"
 	"github.com/mycelnet/mycel/client"
 	"github.com/mycelnet/mycel/inference"
+	"github.com/mycelnet/mycel/internal/apitest"
 	"github.com/mycelnet/mycel/types"
 )
-
-// oneProvider is a chain with one registered provider.
-type oneProvider struct {
-	api.Backend
-	addr types.Address
-}
-
-func (b oneProvider) Provider(_ context.Context, a types.Address) (app.ProviderInfo, error) {
-	if a != b.addr {
-		return app.ProviderInfo{}, api.ErrNotFound
-	}
-	return app.ProviderInfo{}, nil
-}
 
 // A provider's first poll is signed and brings a poll token; the next
 // ones present the token and no signature; when the node no longer knows
 // the token (a restart), the poll is signed again and goes through.
 func TestPullPollToken(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(nil)
-	be := oneProvider{addr: types.AddressFromPubKey(key.Public().(ed25519.PublicKey))}
+	be := apitest.OneProvider{Addr: types.AddressFromPubKey(key.Public().(ed25519.PublicKey))}
 	var mu sync.Mutex
 	handler := api.Handler(api.Config{Backend: be, Hub: api.NewHub()})
 	var seen []string // how each poll authenticated

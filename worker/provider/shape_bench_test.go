@@ -17,31 +17,12 @@ import (
 	"time"
 
 	"github.com/mycelnet/mycel/api"
-	"github.com/mycelnet/mycel/app"
-	"github.com/mycelnet/mycel/chain/model"
 	"github.com/mycelnet/mycel/client"
 	"github.com/mycelnet/mycel/inference"
+	"github.com/mycelnet/mycel/internal/apitest"
 	"github.com/mycelnet/mycel/types"
 	"github.com/mycelnet/mycel/worker/provider"
 )
-
-// shapeBackend registers one provider; the gateway's free routes need
-// nothing else from the chain.
-type shapeBackend struct {
-	api.Backend
-	provider types.Address
-}
-
-func (b shapeBackend) Provider(_ context.Context, a types.Address) (app.ProviderInfo, error) {
-	if a != b.provider {
-		return app.ProviderInfo{}, api.ErrNotFound
-	}
-	return app.ProviderInfo{}, nil
-}
-
-func (shapeBackend) RegistryModel(context.Context, types.Hash) (*model.Model, error) {
-	return nil, api.ErrNotFound
-}
 
 // spinEngine "generates" 32 tokens with work of busy cores (yielding as
 // the runtime's thread pool does) and signs nothing itself: the provider
@@ -86,7 +67,7 @@ func (e spinEngine) Run(ctx context.Context, req inference.Request, emit func(in
 func BenchmarkGatewaySpin(b *testing.B) {
 	const work = 15 * time.Millisecond
 	_, key, _ := ed25519.GenerateKey(nil)
-	be := shapeBackend{provider: types.AddressFromPubKey(key.Public().(ed25519.PublicKey))}
+	be := apitest.OneProvider{Addr: types.AddressFromPubKey(key.Public().(ed25519.PublicKey))}
 	srv := httptest.NewServer(api.Handler(api.Config{Backend: be, Hub: api.NewHub()}))
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
