@@ -75,6 +75,21 @@ func (c *Client) Pull(ctx context.Context, key ed25519.PrivateKey, models []infe
 	return nil, fmt.Errorf("pull: %w", decodeError(resp))
 }
 
+// tokenRequest sends a provider's serve request that a token the node
+// gave authenticates, in header.
+func (c *Client) tokenRequest(ctx context.Context, path, header, token string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set(header, token)
+	resp, err := streamClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the node at %s: %w", c.base, unwrapURL(err))
+	}
+	return resp, nil
+}
+
 // poll sends a poll with the key's poll token, or signed when there is
 // none or the node no longer knows it; and keeps the token the node
 // gives.
@@ -85,13 +100,9 @@ func (c *Client) poll(ctx context.Context, key ed25519.PrivateKey, body []byte) 
 	c.mu.Unlock()
 	var resp *http.Response
 	if token != "" {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/serve/pull", bytes.NewReader(body))
-		if err != nil {
+		var err error
+		if resp, err = c.tokenRequest(ctx, "/v1/serve/pull", api.HeaderPollToken, token, bytes.NewReader(body)); err != nil {
 			return nil, err
-		}
-		req.Header.Set(api.HeaderPollToken, token)
-		if resp, err = streamClient.Do(req); err != nil {
-			return nil, fmt.Errorf("cannot reach the node at %s: %w", c.base, unwrapURL(err))
 		}
 		if resp.StatusCode == http.StatusUnauthorized {
 			resp.Body.Close()
@@ -123,13 +134,8 @@ func (c *Client) Answer(ctx context.Context, key ed25519.PrivateKey, t *inferenc
 	var resp *http.Response
 	var err error
 	if t.Token != "" {
-		var req *http.Request
-		if req, err = http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/serve/tasks/"+taskID, events); err != nil {
+		if resp, err = c.tokenRequest(ctx, "/v1/serve/tasks/"+taskID, inference.HeaderTaskToken, t.Token, events); err != nil {
 			return err
-		}
-		req.Header.Set(inference.HeaderTaskToken, t.Token)
-		if resp, err = streamClient.Do(req); err != nil {
-			return fmt.Errorf("cannot reach the node at %s: %w", c.base, unwrapURL(err))
 		}
 	} else if resp, err = c.serveRequest(ctx, key, "/v1/serve/tasks/"+taskID, events); err != nil {
 		return err
