@@ -128,8 +128,8 @@ func (k Keeper) HandleReportReveal(ctx exec.Ctx, signer types.Address, body []by
 
 // decideReports tallies the reports whose reveal window ends at h.
 func (k Keeper) decideReports(ctx exec.Ctx, h int64) error {
-	next := cat(be64(uint64(h + 1)))
-	for _, e := range store.CollectRange(ctx.KV, prefixReportDue, cat(prefixReportDue, next)) {
+	next := store.Key(store.BE64(uint64(h + 1)))
+	for _, e := range store.CollectRange(ctx.KV, prefixReportDue, store.Key(prefixReportDue, next)) {
 		ctx.KV.Delete(e.Key)
 		rep := GetReport(ctx.KV, idAt(e.Key))
 		if rep == nil {

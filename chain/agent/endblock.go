@@ -16,8 +16,8 @@ func (k Keeper) EndBlock(ctx exec.Ctx) error {
 	if err := k.decideReports(ctx, h); err != nil {
 		return err
 	}
-	next := cat(be64(uint64(h + 1)))
-	for _, e := range store.CollectRange(ctx.KV, prefixExpiry, cat(prefixExpiry, next)) {
+	next := store.Key(store.BE64(uint64(h + 1)))
+	for _, e := range store.CollectRange(ctx.KV, prefixExpiry, store.Key(prefixExpiry, next)) {
 		id := idAt(e.Key)
 		a := Get(ctx.KV, id)
 		if a == nil || a.Status != Active {
@@ -28,7 +28,7 @@ func (k Keeper) EndBlock(ctx exec.Ctx) error {
 		save(ctx.KV, a, h)
 		ctx.Emit(types.NewEvent("agent_expired", "id", idStr(a.ID), "owner", a.Owner.String()))
 	}
-	for _, e := range store.CollectRange(ctx.KV, prefixRefund, cat(prefixRefund, next)) {
+	for _, e := range store.CollectRange(ctx.KV, prefixRefund, store.Key(prefixRefund, next)) {
 		id := idAt(e.Key)
 		a := Get(ctx.KV, id)
 		if a == nil || a.Status != Unbonding {

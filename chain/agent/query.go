@@ -54,7 +54,7 @@ func List(r store.Reader, f Filter) []*Agent {
 	if f.After == ^uint64(0) {
 		return out
 	}
-	it := r.Iterator(cat(prefix, be64(f.After+1)), store.PrefixEnd(prefix))
+	it := r.Iterator(store.Key(prefix, store.BE64(f.After+1)), store.PrefixEnd(prefix))
 	defer it.Close()
 	for ; it.Valid() && len(out) < f.Limit; it.Next() {
 		a := Get(r, idAt(it.Key()))
@@ -74,7 +74,7 @@ func List(r store.Reader, f Filter) []*Agent {
 // ...), until fn returns false: how a discovery index follows the chain.
 // Every agent has exactly one entry, at its last change.
 func ChangedSince(r store.Reader, h int64, fn func(*Agent) bool) {
-	it := r.Iterator(cat(prefixUpdated, be64(uint64(h+1))), store.PrefixEnd(prefixUpdated))
+	it := r.Iterator(store.Key(prefixUpdated, store.BE64(uint64(h+1))), store.PrefixEnd(prefixUpdated))
 	defer it.Close()
 	for ; it.Valid(); it.Next() {
 		a := Get(r, idAt(it.Key()))

@@ -4,6 +4,7 @@ import (
 	"math/bits"
 
 	"github.com/mycelnet/mycel/chain/exec"
+	"github.com/mycelnet/mycel/chain/store"
 	"github.com/mycelnet/mycel/types"
 )
 
@@ -174,7 +175,7 @@ func (k Keeper) HandleReport(ctx exec.Ctx, signer types.Address, body []byte) er
 		Reason: m.Reason, Height: h, VoteEnd: h + p.ReportVoteBlocks}
 	r.RevealEnd = r.VoteEnd + p.ReportRevealBlocks
 	ctx.KV.Set(reportKey(r.ID), r.encode())
-	ctx.KV.Set(cat(prefixReportDue, be64(uint64(r.RevealEnd)), be64(r.ID)), []byte{})
+	ctx.KV.Set(store.Key(prefixReportDue, store.BE64(uint64(r.RevealEnd)), store.BE64(r.ID)), []byte{})
 	ctx.KV.Set(agentReportKey(a.ID, r.ID), []byte{})
 	a.OpenReports++
 	save(ctx.KV, a, h)

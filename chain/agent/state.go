@@ -32,33 +32,29 @@ var (
 	prefixBallot     = []byte("agent/b/") // {report}{validator}: a committed ballot, then its vote
 )
 
-func cat(parts ...[]byte) []byte {
-	n := 0
-	for _, p := range parts {
-		n += len(p)
-	}
-	out := make([]byte, 0, n)
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
+func agentKey(id uint64) []byte                  { return store.Key(prefixAgent, store.BE64(id)) }
+func ownerKey(a types.Address, id uint64) []byte { return store.Key(prefixOwner, a[:], store.BE64(id)) }
+func ownerPrefix(a types.Address) []byte         { return store.Key(prefixOwner, a[:]) }
+func expiryKey(h int64, id uint64) []byte {
+	return store.Key(prefixExpiry, store.BE64(uint64(h)), store.BE64(id))
 }
-
-func be64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
-
-func agentKey(id uint64) []byte                  { return cat(prefixAgent, be64(id)) }
-func ownerKey(a types.Address, id uint64) []byte { return cat(prefixOwner, a[:], be64(id)) }
-func ownerPrefix(a types.Address) []byte         { return cat(prefixOwner, a[:]) }
-func expiryKey(h int64, id uint64) []byte        { return cat(prefixExpiry, be64(uint64(h)), be64(id)) }
-func refundKey(h int64, id uint64) []byte        { return cat(prefixRefund, be64(uint64(h)), be64(id)) }
-func updatedKey(h int64, id uint64) []byte       { return cat(prefixUpdated, be64(uint64(h)), be64(id)) }
-func saleKey(id uint64) []byte                   { return cat(prefixSale, be64(id)) }
-func collectiveKey(id uint64) []byte             { return cat(prefixCollective, be64(id)) }
-func memberKey(agent, coll uint64) []byte        { return cat(prefixMember, be64(agent), be64(coll)) }
-func memberPrefix(agent uint64) []byte           { return cat(prefixMember, be64(agent)) }
-func reportKey(id uint64) []byte                 { return cat(prefixReport, be64(id)) }
-func agentReportKey(agent, id uint64) []byte     { return cat(prefixAgentRep, be64(agent), be64(id)) }
-func agentReportPrefix(agent uint64) []byte      { return cat(prefixAgentRep, be64(agent)) }
+func refundKey(h int64, id uint64) []byte {
+	return store.Key(prefixRefund, store.BE64(uint64(h)), store.BE64(id))
+}
+func updatedKey(h int64, id uint64) []byte {
+	return store.Key(prefixUpdated, store.BE64(uint64(h)), store.BE64(id))
+}
+func saleKey(id uint64) []byte       { return store.Key(prefixSale, store.BE64(id)) }
+func collectiveKey(id uint64) []byte { return store.Key(prefixCollective, store.BE64(id)) }
+func memberKey(agent, coll uint64) []byte {
+	return store.Key(prefixMember, store.BE64(agent), store.BE64(coll))
+}
+func memberPrefix(agent uint64) []byte { return store.Key(prefixMember, store.BE64(agent)) }
+func reportKey(id uint64) []byte       { return store.Key(prefixReport, store.BE64(id)) }
+func agentReportKey(agent, id uint64) []byte {
+	return store.Key(prefixAgentRep, store.BE64(agent), store.BE64(id))
+}
+func agentReportPrefix(agent uint64) []byte { return store.Key(prefixAgentRep, store.BE64(agent)) }
 
 // idAt reads the id that ends a key.
 func idAt(key []byte) uint64 { return binary.BigEndian.Uint64(key[len(key)-8:]) }

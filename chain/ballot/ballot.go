@@ -87,13 +87,13 @@ type Box struct {
 
 // Commitment is what a voter commits before revealing its vote.
 func (b Box) Commitment(subject uint64, voter types.Address, vote uint8, salt [32]byte) types.Hash {
-	msg := append([]byte(b.Domain), be64(subject)...)
+	msg := append([]byte(b.Domain), store.BE64(subject)...)
 	msg = append(append(append(msg, voter[:]...), vote), salt[:]...)
 	return types.SumHash(msg)
 }
 
 func (b Box) key(subject uint64, voter types.Address) []byte {
-	return append(append(append([]byte(nil), b.Prefix...), be64(subject)...), voter[:]...)
+	return append(append(append([]byte(nil), b.Prefix...), store.BE64(subject)...), voter[:]...)
 }
 
 // Commit records (or replaces) a voter's commitment.
@@ -120,7 +120,7 @@ func (b Box) Reveal(kv store.KV, m MsgReveal, voter types.Address) error {
 // revealed count for nothing).
 func (b Box) Tally(kv store.KV, subject uint64, weight func(types.Address) types.Amount) [MaxVote + 1]types.Amount {
 	var sums [MaxVote + 1]types.Amount
-	prefix := append(append([]byte(nil), b.Prefix...), be64(subject)...)
+	prefix := append(append([]byte(nil), b.Prefix...), store.BE64(subject)...)
 	for _, e := range store.Collect(kv, prefix) {
 		kv.Delete(e.Key)
 		if len(e.Value) != 1 || e.Value[0] == 0 || e.Value[0] > MaxVote {
@@ -131,8 +131,4 @@ func (b Box) Tally(kv store.KV, subject uint64, weight func(types.Address) types
 		sums[e.Value[0]] += weight(v) // bonds sum to at most the supply
 	}
 	return sums
-}
-
-func be64(v uint64) []byte {
-	return []byte{byte(v >> 56), byte(v >> 48), byte(v >> 40), byte(v >> 32), byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/mycelnet/mycel/chain/ballot"
 	"github.com/mycelnet/mycel/chain/codec"
 	"github.com/mycelnet/mycel/chain/exec"
+	"github.com/mycelnet/mycel/chain/store"
 	"github.com/mycelnet/mycel/types"
 )
 
@@ -168,7 +169,7 @@ func (k Keeper) HandleDispute(ctx exec.Ctx, signer types.Address, body []byte) e
 		return ErrNoChallenge.Wrapf("bond %s below the minimum %s", m.Bond, p.Verification.DisputeBond)
 	case m.Evidence.IsZero():
 		return ErrNoChallenge.Wrapf("no evidence: upload {\"receipt\", \"request\", \"text\"} as a blob and name its sha256")
-	case ctx.KV.Get(cat(prefixDisputed, receiptID[:])) != nil:
+	case ctx.KV.Get(store.Key(prefixDisputed, receiptID[:])) != nil:
 		return ErrNoChallenge.Wrapf("receipt %x was disputed already; one receipt is disputed once", receiptID[:8])
 	}
 	if err := k.Bank.Send(ctx.KV, signer, Escrow, m.Bond); err != nil {
@@ -177,7 +178,7 @@ func (k Keeper) HandleDispute(ctx exec.Ctx, signer types.Address, body []byte) e
 	// The dispute's id is a job id, so that referee runs, listings and
 	// the API treat it like any verified job.
 	id := nextJobID(ctx.KV)
-	ctx.KV.Set(cat(prefixDisputed, receiptID[:]), be64(id))
+	ctx.KV.Set(store.Key(prefixDisputed, receiptID[:]), store.BE64(id))
 	g := &Group{ID: id, Client: signer, Mode: VerifyDispute, Phase: PhaseRefereeing, Challenger: signer, Bond: m.Bond,
 		Receipt: &rf, Evidence: m.Evidence,
 		Claims: []Claim{{Provider: rf.Provider, Output: rf.Output}}}
@@ -367,7 +368,7 @@ func (k Keeper) openVote(ctx exec.Ctx, p Params, g *Group, why string) error {
 	g.Phase = PhaseVoting
 	g.VoteEnd = h + p.Verification.VoteBlocks
 	g.RevealEnd = g.VoteEnd + p.Verification.BallotRevealBlocks
-	ctx.KV.Set(queueKey(prefixFinal, g.VoteEnd, be64(g.ID)), []byte{})
+	ctx.KV.Set(queueKey(prefixFinal, g.VoteEnd, store.BE64(g.ID)), []byte{})
 	setGroup(ctx.KV, g)
 	ctx.Emit(types.NewEvent("dispute_vote", "id", types.U64(g.ID), "reason", why,
 		"commit_until", types.U64(uint64(g.VoteEnd)), "reveal_until", types.U64(uint64(g.RevealEnd))))
@@ -427,7 +428,7 @@ func (k Keeper) closeVote(ctx exec.Ctx, g *Group) error {
 	p := GetParams(ctx.KV)
 	if g.Phase == PhaseVoting {
 		g.Phase = PhaseRevealing
-		ctx.KV.Set(queueKey(prefixFinal, g.RevealEnd, be64(g.ID)), []byte{})
+		ctx.KV.Set(queueKey(prefixFinal, g.RevealEnd, store.BE64(g.ID)), []byte{})
 		setGroup(ctx.KV, g)
 		return nil
 	}

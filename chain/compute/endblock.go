@@ -118,7 +118,7 @@ func (k Keeper) deadline(ctx exec.Ctx, p Params, id uint64, h int64) error {
 		// Waiting on other runs is not the run's fault: it gets
 		// RevealBlocks more.
 		j.Deadline = h + p.Verification.RevealBlocks
-		ctx.KV.Set(queueKey(prefixDeadline, j.Deadline, be64(j.ID)), []byte{})
+		ctx.KV.Set(queueKey(prefixDeadline, j.Deadline, store.BE64(j.ID)), []byte{})
 		setJob(ctx.KV, j)
 		return nil
 	case (j.State == Assigned || j.State == Committed || j.State == Revealed) && j.Deadline <= h:
@@ -218,8 +218,8 @@ func (k Keeper) assign(ctx exec.Ctx, p Params, j *Job, pr *Provider) {
 	h := ctx.Block.Height
 	j.State, j.Provider, j.Price, j.AssignedAt = Assigned, pr.Address, pr.Price, h
 	j.Acked, j.AckDeadline, j.Deadline, j.FeesPaid = false, h+p.AckBlocks, h+j.DeadlineBlocks, 0
-	ctx.KV.Set(queueKey(prefixDeadline, j.AckDeadline, be64(j.ID)), []byte{})
-	ctx.KV.Set(queueKey(prefixDeadline, j.Deadline, be64(j.ID)), []byte{})
+	ctx.KV.Set(queueKey(prefixDeadline, j.AckDeadline, store.BE64(j.ID)), []byte{})
+	ctx.KV.Set(queueKey(prefixDeadline, j.Deadline, store.BE64(j.ID)), []byte{})
 	ctx.KV.Set(providerJobKey(pr.Address, j.ID), []byte{})
 	setJob(ctx.KV, j)
 	if j.Group != 0 && j.Role == RoleProvider {

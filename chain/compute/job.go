@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 
 	"github.com/mycelnet/mycel/chain/exec"
+	"github.com/mycelnet/mycel/chain/store"
 	"github.com/mycelnet/mycel/types"
 )
 
@@ -105,19 +106,19 @@ func (k Keeper) HandleCancelJob(ctx exec.Ctx, signer types.Address, body []byte)
 // enqueue puts a job at the back of the queue; the caller stores j.
 func enqueue(ctx exec.Ctx, j *Job) {
 	j.State, j.QueuedAt = Queued, ctx.Block.Height
-	ctx.KV.Set(queueKey(prefixQueue, j.QueuedAt, be64(j.ID)), []byte{})
+	ctx.KV.Set(queueKey(prefixQueue, j.QueuedAt, store.BE64(j.ID)), []byte{})
 }
 
 func (k Keeper) dequeue(ctx exec.Ctx, j *Job) {
-	ctx.KV.Delete(queueKey(prefixQueue, j.QueuedAt, be64(j.ID)))
+	ctx.KV.Delete(queueKey(prefixQueue, j.QueuedAt, store.BE64(j.ID)))
 }
 
 // release takes a job off its provider (deadlines, the provider's slot).
 func (k Keeper) release(ctx exec.Ctx, j *Job) {
-	ctx.KV.Delete(queueKey(prefixDeadline, j.AckDeadline, be64(j.ID)))
-	ctx.KV.Delete(queueKey(prefixDeadline, j.Deadline, be64(j.ID)))
+	ctx.KV.Delete(queueKey(prefixDeadline, j.AckDeadline, store.BE64(j.ID)))
+	ctx.KV.Delete(queueKey(prefixDeadline, j.Deadline, store.BE64(j.ID)))
 	ctx.KV.Delete(providerJobKey(j.Provider, j.ID))
-	ctx.KV.Delete(cat(prefixRevealed, be64(j.ID)))
+	ctx.KV.Delete(store.Key(prefixRevealed, store.BE64(j.ID)))
 	if p := GetProvider(ctx.KV, j.Provider); p != nil {
 		if p.Active > 0 {
 			p.Active--
@@ -153,7 +154,7 @@ func (k Keeper) HandleAckJob(ctx exec.Ctx, signer types.Address, body []byte) er
 		return ErrWrongState.Wrapf("job %d is already acknowledged", j.ID)
 	}
 	j.Acked = true
-	ctx.KV.Delete(queueKey(prefixDeadline, j.AckDeadline, be64(j.ID)))
+	ctx.KV.Delete(queueKey(prefixDeadline, j.AckDeadline, store.BE64(j.ID)))
 	setJob(ctx.KV, j)
 	k.touchProvider(ctx, signer)
 	ctx.Emit(types.NewEvent("job_acked", "id", types.U64(j.ID), "provider", signer.String()))
@@ -175,7 +176,7 @@ func (k Keeper) HandleCommitResult(ctx exec.Ctx, signer types.Address, body []by
 	}
 	if !j.Acked {
 		j.Acked = true
-		ctx.KV.Delete(queueKey(prefixDeadline, j.AckDeadline, be64(j.ID)))
+		ctx.KV.Delete(queueKey(prefixDeadline, j.AckDeadline, store.BE64(j.ID)))
 	}
 	j.Commitment, j.CommittedAt, j.State = m.Commitment, ctx.Block.Height, Committed
 	setJob(ctx.KV, j)
@@ -243,7 +244,7 @@ func (k Keeper) HandleRevealResult(ctx exec.Ctx, signer types.Address, body []by
 		return k.finish(ctx, j, Succeeded, "", j.GasUsed)
 	}
 	j.State = Revealed
-	ctx.KV.Set(cat(prefixRevealed, be64(j.ID)), []byte{})
+	ctx.KV.Set(store.Key(prefixRevealed, store.BE64(j.ID)), []byte{})
 	setJob(ctx.KV, j)
 	return nil
 }

@@ -53,13 +53,13 @@ func Jobs(r store.Reader, f JobFilter) []*Job {
 	var prefix []byte
 	switch {
 	case f.Client != nil:
-		prefix = cat(prefixByClient, f.Client[:])
+		prefix = store.Key(prefixByClient, f.Client[:])
 	case f.Provider != nil:
-		prefix = cat(prefixByProv, f.Provider[:])
+		prefix = store.Key(prefixByProv, f.Provider[:])
 	default:
 		prefix = prefixJob
 	}
-	it := r.Iterator(cat(prefix, be64(f.After+1)), store.PrefixEnd(prefix))
+	it := r.Iterator(store.Key(prefix, store.BE64(f.After+1)), store.PrefixEnd(prefix))
 	defer it.Close()
 	for ; it.Valid(); it.Next() {
 		if !add(idAfterPrefix(prefix, it.Key())) {

@@ -16,10 +16,10 @@ import (
 // bucket, best first (reputation.go).
 func indexKey(p *Provider) []byte {
 	c := ClassOf(p.Profile)
-	return cat(prefixIndex, c[:], be64(uint64(p.Price)), []byte{255 - p.Rep.Bucket}, p.Address[:])
+	return store.Key(prefixIndex, c[:], store.BE64(uint64(p.Price)), []byte{255 - p.Rep.Bucket}, p.Address[:])
 }
 
-func classKey(c []byte) []byte { return cat(prefixClasses, c) }
+func classKey(c []byte) []byte { return store.Key(prefixClasses, c) }
 
 func addClassCount(kv store.KV, class []byte, delta int) {
 	k := classKey(class)
@@ -117,7 +117,7 @@ func (m *matcher) headOf(c Class) head {
 	if h, ok := m.heads[c]; ok {
 		return h
 	}
-	prefix := cat(prefixIndex, c[:])
+	prefix := store.Key(prefixIndex, c[:])
 	h := head{empty: true}
 	if first := firstKey(m.ctx.KV, prefix, store.PrefixEnd(prefix)); first != nil {
 		g := first[:len(prefix)+9]
@@ -175,9 +175,9 @@ func (m *matcher) match(j *Job) *Provider {
 // cheapest group of equal price and reputation it starts at a point drawn
 // from the block hash and the job, so equal offers share the work.
 func (m *matcher) cheapestIn(c Class, j *Job) *candidate {
-	prefix := cat(prefixIndex, c[:])
+	prefix := store.Key(prefixIndex, c[:])
 	end := store.PrefixEnd(prefix)
-	seed := sha256.Sum256(cat([]byte("mycel/schedule/v1"), m.ctx.Block.LastBlockHash, be64(j.ID), c[:]))
+	seed := sha256.Sum256(store.Key([]byte("mycel/schedule/v1"), m.ctx.Block.LastBlockHash, store.BE64(j.ID), c[:]))
 	from := prefix
 	for {
 		first := firstKey(m.ctx.KV, from, end)
@@ -193,7 +193,7 @@ func (m *matcher) cheapestIn(c Class, j *Job) *candidate {
 		// of the group (wrapping round) and take the one whose address
 		// hashes lowest with the seed: neither the order of addresses nor
 		// the gaps between them decide who gets the work.
-		start := cat(group, seed[:types.AddressLen])
+		start := store.Key(group, seed[:types.AddressLen])
 		window := m.scan(start, store.PrefixEnd(group), j, tieWindow)
 		if len(window) < tieWindow {
 			window = append(window, m.scan(group, start, j, tieWindow-len(window))...)
@@ -224,7 +224,7 @@ func firstKey(r store.Reader, from, to []byte) []byte {
 const tieWindow = 16
 
 func tieHash(seed [32]byte, a types.Address) [32]byte {
-	return sha256.Sum256(cat(seed[:], a[:]))
+	return sha256.Sum256(store.Key(seed[:], a[:]))
 }
 
 // scan returns up to n eligible providers in [from, to), dropping from

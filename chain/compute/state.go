@@ -23,22 +23,8 @@ var (
 	prefixEpoch    = []byte("compute/ew/")
 )
 
-func cat(parts ...[]byte) []byte {
-	n := 0
-	for _, p := range parts {
-		n += len(p)
-	}
-	out := make([]byte, 0, n)
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
-func be64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
-
-func providerKey(a types.Address) []byte { return cat(prefixProvider, a[:]) }
-func jobKey(id uint64) []byte            { return cat(prefixJob, be64(id)) }
+func providerKey(a types.Address) []byte { return store.Key(prefixProvider, a[:]) }
+func jobKey(id uint64) []byte            { return store.Key(prefixJob, store.BE64(id)) }
 
 // GetProvider reads a provider; nil when the address never registered.
 func GetProvider(r store.Reader, a types.Address) *Provider {
@@ -67,13 +53,13 @@ func nextJobID(kv store.KV) uint64 {
 	if b := kv.Get(keySeq); b != nil {
 		id = binary.BigEndian.Uint64(b)
 	}
-	kv.Set(keySeq, be64(id+1))
+	kv.Set(keySeq, store.BE64(id+1))
 	return id
 }
 
 // A height-ordered queue entry: prefix, height, then an id or address.
 func queueKey(prefix []byte, height int64, rest []byte) []byte {
-	return cat(prefix, be64(uint64(height)), rest)
+	return store.Key(prefix, store.BE64(uint64(height)), rest)
 }
 
 // due returns the entries of a height-ordered queue up to height h.
@@ -97,12 +83,16 @@ func addrAfter(prefix []byte, key []byte) types.Address {
 	return a
 }
 
-func clientKey(a types.Address, id uint64) []byte      { return cat(prefixByClient, a[:], be64(id)) }
-func providerJobKey(a types.Address, id uint64) []byte { return cat(prefixByProv, a[:], be64(id)) }
+func clientKey(a types.Address, id uint64) []byte {
+	return store.Key(prefixByClient, a[:], store.BE64(id))
+}
+func providerJobKey(a types.Address, id uint64) []byte {
+	return store.Key(prefixByProv, a[:], store.BE64(id))
+}
 
 // epoch work: gas settled by a provider in the current reward epoch.
 func epochWork(r store.Reader, a types.Address) uint64 {
-	if b := r.Get(cat(prefixEpoch, a[:])); len(b) == 8 {
+	if b := r.Get(store.Key(prefixEpoch, a[:])); len(b) == 8 {
 		return binary.BigEndian.Uint64(b)
 	}
 	return 0
@@ -113,5 +103,5 @@ func addEpochWork(kv store.KV, a types.Address, gas uint64) {
 	if w < gas {
 		w = ^uint64(0) // saturate: shares only need the proportion
 	}
-	kv.Set(cat(prefixEpoch, a[:]), be64(w))
+	kv.Set(store.Key(prefixEpoch, a[:]), store.BE64(w))
 }

@@ -329,7 +329,7 @@ var (
 // refSlots is how many confirmed runs planted tasks are drawn from.
 const refSlots = 64
 
-func groupKey(id uint64) []byte { return cat(prefixGroup, be64(id)) }
+func groupKey(id uint64) []byte { return store.Key(prefixGroup, store.BE64(id)) }
 
 // GetGroup reads a verification group; nil when there is none.
 func GetGroup(r store.Reader, id uint64) *Group {
@@ -412,8 +412,8 @@ func addToDrawList(kv store.KV, p *Provider) {
 		n = binary.BigEndian.Uint64(b)
 	}
 	p.DrawIndex = n + 1
-	kv.Set(cat(prefixDrawL, be64(n)), p.Address[:])
-	kv.Set(keyDrawN, be64(n+1))
+	kv.Set(store.Key(prefixDrawL, store.BE64(n)), p.Address[:])
+	kv.Set(keyDrawN, store.BE64(n+1))
 }
 
 // drawEligible reports whether p may be drawn for job j now. An audit or
@@ -447,7 +447,7 @@ func (k Keeper) drawProvider(ctx exec.Ctx, params Params, j *Job, salt uint64) *
 	beacon := k.beacon(ctx)
 	at := func(i uint64) *Provider {
 		var a types.Address
-		copy(a[:], ctx.KV.Get(cat(prefixDrawL, be64(i))))
+		copy(a[:], ctx.KV.Get(store.Key(prefixDrawL, store.BE64(i))))
 		return GetProvider(ctx.KV, a)
 	}
 	for try := uint64(0); try < 32; try++ {

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 
 	"github.com/mycelnet/mycel/chain/exec"
+	"github.com/mycelnet/mycel/chain/store"
 	"github.com/mycelnet/mycel/types"
 )
 
@@ -81,9 +82,9 @@ func (k Keeper) openGate(ctx exec.Ctx, g *Group) {
 		if r.State != Committed || !k.gateOpen(ctx, r) || r.Deadline >= h+p.Verification.RevealBlocks {
 			continue
 		}
-		ctx.KV.Delete(queueKey(prefixDeadline, r.Deadline, be64(r.ID)))
+		ctx.KV.Delete(queueKey(prefixDeadline, r.Deadline, store.BE64(r.ID)))
 		r.Deadline = h + p.Verification.RevealBlocks
-		ctx.KV.Set(queueKey(prefixDeadline, r.Deadline, be64(r.ID)), []byte{})
+		ctx.KV.Set(queueKey(prefixDeadline, r.Deadline, store.BE64(r.ID)), []byte{})
 		setJob(ctx.KV, r)
 	}
 }
@@ -98,7 +99,7 @@ func (k Keeper) onCommit(ctx exec.Ctx, j *Job) {
 		// The draw uses the beacon of a later block, which mixes
 		// randomness the validators made after this commitment.
 		g.DrawHeight = ctx.Block.Height + 1
-		ctx.KV.Set(queueKey(prefixDraw, g.DrawHeight, be64(g.ID)), []byte{})
+		ctx.KV.Set(queueKey(prefixDraw, g.DrawHeight, store.BE64(g.ID)), []byte{})
 		setGroup(ctx.KV, g)
 	}
 	k.openGate(ctx, g)
@@ -222,7 +223,7 @@ func (k Keeper) progress(ctx exec.Ctx, g *Group) error {
 		return nil
 	}
 	g.Phase, g.FinalAt = PhaseChallenge, ctx.Block.Height+GetParams(ctx.KV).Verification.ChallengeBlocks
-	ctx.KV.Set(queueKey(prefixFinal, g.FinalAt, be64(g.ID)), []byte{})
+	ctx.KV.Set(queueKey(prefixFinal, g.FinalAt, store.BE64(g.ID)), []byte{})
 	setGroup(ctx.KV, g)
 	ctx.Emit(types.NewEvent("job_challenge_window", "id", types.U64(g.ID), "until", types.U64(uint64(g.FinalAt))))
 	return nil
@@ -667,7 +668,7 @@ func (k Keeper) HandleChallenge(ctx exec.Ctx, signer types.Address, body []byte)
 	if err := k.Bank.Send(ctx.KV, signer, Escrow, m.Bond); err != nil {
 		return err
 	}
-	ctx.KV.Delete(queueKey(prefixFinal, g.FinalAt, be64(g.ID)))
+	ctx.KV.Delete(queueKey(prefixFinal, g.FinalAt, store.BE64(g.ID)))
 	g.Challenger, g.Bond, g.FinalAt = signer, m.Bond, 0
 	ctx.Emit(types.NewEvent("job_challenged", "id", types.U64(g.ID), "challenger", signer.String(), "bond", types.U64(uint64(m.Bond))))
 	return k.startRound(ctx, g, "a fraud proof was made")
@@ -692,8 +693,8 @@ func recordReference(ctx exec.Ctx, id uint64) {
 	if b := ctx.KV.Get(keyRefSeq); len(b) == 8 {
 		n = be64To(b)
 	}
-	ctx.KV.Set(cat(prefixRef, be64(n%refSlots)), be64(id))
-	ctx.KV.Set(keyRefSeq, be64(n+1))
+	ctx.KV.Set(store.Key(prefixRef, store.BE64(n%refSlots)), store.BE64(id))
+	ctx.KV.Set(keyRefSeq, store.BE64(n+1))
 }
 
 func be64To(b []byte) uint64 {
@@ -724,11 +725,11 @@ func (k Keeper) plant(ctx exec.Ctx, p Params) error {
 		return nil
 	}
 	slot := draw(beacon, "mycel/plant-ref/v1", min(n, refSlots), h)
-	ref := GetJob(ctx.KV, be64To(ctx.KV.Get(cat(prefixRef, be64(slot)))))
+	ref := GetJob(ctx.KV, be64To(ctx.KV.Get(store.Key(prefixRef, store.BE64(slot)))))
 	if ref == nil {
 		return nil
 	}
-	wrong := types.SumHash(cat([]byte("mycel/planted/v1"), beacon, be64(h)))
+	wrong := types.SumHash(store.Key([]byte("mycel/planted/v1"), beacon, store.BE64(h)))
 	g := &Group{Client: k.RewardPool, Mode: ref.Verify, Phase: PhaseRefereeing, Planted: true, Round: 1,
 		Claims: []Claim{{Provider: ref.Provider, Output: wrong, OutputSize: ref.OutputSize, GasUsed: ref.GasUsed}}}
 	excl := []types.Address{ref.Provider}
@@ -744,7 +745,7 @@ func (k Keeper) plant(ctx exec.Ctx, p Params) error {
 	k.assign(ctx, p, r, pr)
 	r.Price = 0 // paid by judgePlanted, from the pool
 	setJob(ctx.KV, r)
-	ctx.KV.Set(cat(prefixPlant, be64(r.ID)), be64(ref.ID))
+	ctx.KV.Set(store.Key(prefixPlant, store.BE64(r.ID)), store.BE64(ref.ID))
 	g.Referees, g.RoundSize = []uint64{r.ID}, 1
 	setGroup(ctx.KV, g)
 	ctx.Emit(types.NewEvent("referees_drawn", "id", types.U64(g.ID), "round", "1", "reason", "the providers disagree",
@@ -760,10 +761,10 @@ func (k Keeper) judgePlanted(ctx exec.Ctx, g *Group, refs []*Job) error {
 	p := GetParams(ctx.KV)
 	wrong := g.Claims[0].key()
 	var truth types.Hash
-	if ref := GetJob(ctx.KV, be64To(ctx.KV.Get(cat(prefixPlant, be64(g.ID))))); ref != nil {
+	if ref := GetJob(ctx.KV, be64To(ctx.KV.Get(store.Key(prefixPlant, store.BE64(g.ID))))); ref != nil {
 		truth = ref.resultKey()
 	}
-	ctx.KV.Delete(cat(prefixPlant, be64(g.ID)))
+	ctx.KV.Delete(store.Key(prefixPlant, store.BE64(g.ID)))
 	lazy, faults := 0, 0
 	for _, r := range refs {
 		if r.State != Revealed {

@@ -14,31 +14,21 @@ var (
 	prefixOwner = []byte("model/o/")
 )
 
-func cat(parts ...[]byte) []byte {
-	n := 0
-	for _, p := range parts {
-		n += len(p)
-	}
-	out := make([]byte, 0, n)
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
-func modelKey(h types.Hash) []byte { return cat(prefixModel, h[:]) }
+func modelKey(h types.Hash) []byte { return store.Key(prefixModel, h[:]) }
 
 // namePrefix is the index range of one name; the length byte keeps a
 // name's range apart from that of every longer name it begins.
-func namePrefix(name string) []byte { return cat(prefixName, []byte{byte(len(name))}, []byte(name)) }
-
-func nameKey(name string, height int64, h types.Hash) []byte {
-	return cat(namePrefix(name), binary.BigEndian.AppendUint64(nil, uint64(height)), h[:])
+func namePrefix(name string) []byte {
+	return store.Key(prefixName, []byte{byte(len(name))}, []byte(name))
 }
 
-func ownerPrefix(a types.Address) []byte { return cat(prefixOwner, a[:]) }
+func nameKey(name string, height int64, h types.Hash) []byte {
+	return store.Key(namePrefix(name), binary.BigEndian.AppendUint64(nil, uint64(height)), h[:])
+}
 
-func ownerKey(a types.Address, h types.Hash) []byte { return cat(prefixOwner, a[:], h[:]) }
+func ownerPrefix(a types.Address) []byte { return store.Key(prefixOwner, a[:]) }
+
+func ownerKey(a types.Address, h types.Hash) []byte { return store.Key(prefixOwner, a[:], h[:]) }
 
 // after returns the least key greater than key and every key it begins.
 func after(key []byte) []byte { return append(key[:len(key):len(key)], 0) }

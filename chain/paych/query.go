@@ -30,9 +30,9 @@ func List(r store.Reader, f Filter) []*Channel {
 	var prefix []byte
 	switch {
 	case f.Payer != nil:
-		prefix = cat(prefixPayer, f.Payer[:])
+		prefix = store.Key(prefixPayer, f.Payer[:])
 	case f.Payee != nil:
-		prefix = cat(prefixPayee, f.Payee[:])
+		prefix = store.Key(prefixPayee, f.Payee[:])
 	default:
 		prefix = prefixChan
 	}
@@ -42,7 +42,7 @@ func List(r store.Reader, f Filter) []*Channel {
 		if f.After == ^uint64(0) {
 			return []*Channel{}
 		}
-		from = cat(prefix, be64(f.After+1))
+		from = store.Key(prefix, store.BE64(f.After+1))
 	}
 	out := []*Channel{}
 	it := r.Iterator(from, store.PrefixEnd(prefix))

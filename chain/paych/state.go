@@ -126,25 +126,11 @@ func decodeChannel(id uint64, b []byte) (*Channel, error) {
 	return c, nil
 }
 
-func cat(parts ...[]byte) []byte {
-	n := 0
-	for _, p := range parts {
-		n += len(p)
-	}
-	out := make([]byte, 0, n)
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
-func be64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
-
-func chanKey(id uint64) []byte                   { return cat(prefixChan, be64(id)) }
-func lanePrefix(id uint64) []byte                { return cat(prefixLane, be64(id)) }
-func laneKey(id, lane uint64) []byte             { return cat(prefixLane, be64(id), be64(lane)) }
-func payerKey(a types.Address, id uint64) []byte { return cat(prefixPayer, a[:], be64(id)) }
-func payeeKey(a types.Address, id uint64) []byte { return cat(prefixPayee, a[:], be64(id)) }
+func chanKey(id uint64) []byte                   { return store.Key(prefixChan, store.BE64(id)) }
+func lanePrefix(id uint64) []byte                { return store.Key(prefixLane, store.BE64(id)) }
+func laneKey(id, lane uint64) []byte             { return store.Key(prefixLane, store.BE64(id), store.BE64(lane)) }
+func payerKey(a types.Address, id uint64) []byte { return store.Key(prefixPayer, a[:], store.BE64(id)) }
+func payeeKey(a types.Address, id uint64) []byte { return store.Key(prefixPayee, a[:], store.BE64(id)) }
 
 // idAt reads the id that ends a key.
 func idAt(key []byte) uint64 { return binary.BigEndian.Uint64(key[len(key)-8:]) }

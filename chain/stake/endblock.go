@@ -37,7 +37,7 @@ func EndBlock(ctx exec.Ctx) ([]ValidatorUpdate, error) {
 }
 
 func matureUnbondings(ctx exec.Ctx) error {
-	due := store.CollectRange(ctx.KV, prefixUnbond, cat(prefixUnbond, be64(ctx.Block.Height+1)))
+	due := store.CollectRange(ctx.KV, prefixUnbond, store.Key(prefixUnbond, be64(ctx.Block.Height+1)))
 	nowSec := ctx.Block.TimeUnixNano / 1e9
 	for _, kv := range due {
 		u := decodeUnbonding(kv.Value)
@@ -68,7 +68,7 @@ func power(p Params, bd Bond) int64 {
 // chain keeps its set rather than halt.
 func updateValidators(ctx exec.Ctx) ([]ValidatorUpdate, error) {
 	p := GetParams(ctx.KV)
-	prefix := cat(prefixBond, []byte{byte(Validator)})
+	prefix := store.Key(prefixBond, []byte{byte(Validator)})
 	var cands []ActiveValidator
 	for _, kv := range store.Collect(ctx.KV, prefix) {
 		bd := decodeBond(kv.Value)
@@ -109,7 +109,7 @@ func updateValidators(ctx exec.Ctx) ([]ValidatorUpdate, error) {
 		ctx.KV.Delete(kv.Key)
 	}
 	for _, c := range cands {
-		k := cat(prefixPower, c.Operator[:])
+		k := store.Key(prefixPower, c.Operator[:])
 		if b := ctx.KV.Get(k); b != nil && decodePowerRecord(b).Power == c.Power {
 			continue
 		}

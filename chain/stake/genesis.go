@@ -6,6 +6,7 @@ import (
 
 	"github.com/mycelnet/mycel/chain/bank"
 	"github.com/mycelnet/mycel/chain/exec"
+	"github.com/mycelnet/mycel/chain/store"
 	"github.com/mycelnet/mycel/types"
 )
 
@@ -53,7 +54,7 @@ func InitGenesis(ctx exec.Ctx, g Genesis) ([]ValidatorUpdate, error) {
 		if other, ok := OperatorOf(ctx.KV, ca); ok {
 			return nil, fmt.Errorf("genesis validator %s: consensus key already bound to %s", v.Operator, other)
 		}
-		ctx.KV.Set(cat(prefixConsKey, ca), v.Operator[:])
+		ctx.KV.Set(store.Key(prefixConsKey, ca), v.Operator[:])
 		setBond(ctx.KV, v.Operator, Validator, Bond{Amount: v.Amount, Since: 1, ConsensusKey: v.ConsensusKey})
 		var err error
 		if sum, err = sum.Add(v.Amount); err != nil {

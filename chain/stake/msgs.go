@@ -7,6 +7,7 @@ import (
 	"github.com/mycelnet/mycel/chain/bank"
 	"github.com/mycelnet/mycel/chain/codec"
 	"github.com/mycelnet/mycel/chain/exec"
+	"github.com/mycelnet/mycel/chain/store"
 	"github.com/mycelnet/mycel/types"
 )
 
@@ -188,7 +189,7 @@ func bindConsensusKey(ctx exec.Ctx, operator types.Address, bd *Bond, m MsgBond)
 	if other, ok := OperatorOf(ctx.KV, ca); ok {
 		return ErrConsensusKey.Wrapf("consensus key already bound to %s", other)
 	}
-	ctx.KV.Set(cat(prefixConsKey, ca), operator[:])
+	ctx.KV.Set(store.Key(prefixConsKey, ca), operator[:])
 	bd.ConsensusKey = bytes.Clone(m.ConsensusKey)
 	return nil
 }

@@ -121,18 +121,6 @@ var (
 	prefixPower    = []byte("stake/vp/")
 )
 
-func cat(parts ...[]byte) []byte {
-	n := 0
-	for _, p := range parts {
-		n += len(p)
-	}
-	out := make([]byte, 0, n)
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
 func be64(v int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(v)) }
 
 // GetParams reads the parameters.
@@ -184,7 +172,7 @@ type Bond struct {
 	ConsensusKey []byte `json:"consensus_key,omitempty"`
 }
 
-func bondKey(a types.Address, p Purpose) []byte { return cat(prefixBond, []byte{byte(p)}, a[:]) }
+func bondKey(a types.Address, p Purpose) []byte { return store.Key(prefixBond, []byte{byte(p)}, a[:]) }
 
 // BondKey is the state key of a bond, for proofs.
 func BondKey(a types.Address, p Purpose) []byte { return bondKey(a, p) }
@@ -244,11 +232,11 @@ type Unbonding struct {
 }
 
 func (u Unbonding) key() []byte {
-	return cat(prefixUnbond, be64(u.CompleteHeight), u.Address[:], []byte{byte(u.Purpose)}, be64(int64(u.ID)))
+	return store.Key(prefixUnbond, be64(u.CompleteHeight), u.Address[:], []byte{byte(u.Purpose)}, be64(int64(u.ID)))
 }
 
 func (u Unbonding) indexKey() []byte {
-	return cat(prefixUnbondBy, u.Address[:], be64(u.CompleteHeight), []byte{byte(u.Purpose)}, be64(int64(u.ID)))
+	return store.Key(prefixUnbondBy, u.Address[:], be64(u.CompleteHeight), []byte{byte(u.Purpose)}, be64(int64(u.ID)))
 }
 
 func (u Unbonding) encode() []byte {
@@ -291,7 +279,7 @@ func deleteUnbonding(kv store.KV, u Unbonding) {
 
 // UnbondingsOf lists a's unbonding entries in completion order.
 func UnbondingsOf(r store.Reader, a types.Address) []Unbonding {
-	prefix := cat(prefixUnbondBy, a[:])
+	prefix := store.Key(prefixUnbondBy, a[:])
 	var out []Unbonding
 	for _, kv := range store.Collect(r, prefix) {
 		rest := kv.Key[len(prefix):] // height(8) purpose(1) id(8)
@@ -324,7 +312,7 @@ func ConsensusAddress(pub []byte) []byte {
 
 // OperatorOf returns the operator bound to a consensus address.
 func OperatorOf(r store.Reader, consAddr []byte) (types.Address, bool) {
-	b := r.Get(cat(prefixConsKey, consAddr))
+	b := r.Get(store.Key(prefixConsKey, consAddr))
 	if b == nil {
 		return types.Address{}, false
 	}
@@ -347,7 +335,7 @@ func BondsOf(r store.Reader, a types.Address) map[Purpose]Bond {
 // TotalBonded sums the bonds of one purpose.
 func TotalBonded(r store.Reader, p Purpose) types.Amount {
 	var sum types.Amount
-	prefix := cat(prefixBond, []byte{byte(p)})
+	prefix := store.Key(prefixBond, []byte{byte(p)})
 	it := r.Iterator(prefix, store.PrefixEnd(prefix))
 	defer it.Close()
 	for ; it.Valid(); it.Next() {
