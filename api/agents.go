@@ -139,25 +139,16 @@ func (s *server) agent(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) agentCollectives(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "agent")
-	if err != nil {
-		return err
-	}
-	if _, err := s.Backend.AgentInfo(r.Context(), id); err != nil {
-		return err
-	}
-	cs, err := s.Backend.AgentCollectives(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if cs == nil {
-		cs = []*agent.Collective{}
-	}
-	writeJSON(w, http.StatusOK, cs)
-	return nil
+	return agentList(s, w, r, s.Backend.AgentCollectives)
 }
 
 func (s *server) agentReports(w http.ResponseWriter, r *http.Request) error {
+	return agentList(s, w, r, s.Backend.AgentReports)
+}
+
+// agentList writes what list returns for the agent in the path, as a JSON
+// array (empty, not null); an agent that does not exist is a 404.
+func agentList[T any](s *server, w http.ResponseWriter, r *http.Request, list func(context.Context, uint64) ([]T, error)) error {
 	id, err := pathID(r, "agent")
 	if err != nil {
 		return err
@@ -165,14 +156,14 @@ func (s *server) agentReports(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.Backend.AgentInfo(r.Context(), id); err != nil {
 		return err
 	}
-	rs, err := s.Backend.AgentReports(r.Context(), id)
+	out, err := list(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	if rs == nil {
-		rs = []*agent.Report{}
+	if out == nil {
+		out = []T{}
 	}
-	writeJSON(w, http.StatusOK, rs)
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
