@@ -24,7 +24,8 @@ type Request struct {
 
 // Step is one generated token as streamed: the text it completes (bytes
 // held back while they might start a stop string or an unfinished UTF-8
-// character are released by a later step).
+// character are released by a later step). Text is valid UTF-8: see
+// Result.Text.
 type Step struct {
 	Token   int32
 	Text    string
@@ -33,7 +34,12 @@ type Step struct {
 
 // Result is a finished generation.
 type Result struct {
-	Tokens   []int32
+	Tokens []int32
+	// Text is the tokens' bytes as valid UTF-8: each byte that does not
+	// belong to a UTF-8 character (a byte token that splits one, a
+	// character cut by MaxTokens) is U+FFFD, as JSON would carry it. The
+	// steps' texts add up to it, so a receipt's output hash covers what
+	// the client received.
 	Text     string
 	Logprobs []float32
 	// Finish is "stop" (end of generation or a stop string) or "length".
@@ -70,7 +76,7 @@ func (m *Model) Generate(ctx context.Context, req Request, emit func(Step) error
 		if emit == nil || upto <= emitted {
 			return nil
 		}
-		s := Step{Token: tok, Text: string(text[emitted:upto]), Logprob: lp}
+		s := Step{Token: tok, Text: validText(text[emitted:upto]), Logprob: lp}
 		emitted = upto
 		return emit(s)
 	}
@@ -113,8 +119,28 @@ func (m *Model) Generate(ctx context.Context, req Request, emit func(Step) error
 	if err := flush(len(text), -1, 0); err != nil {
 		return res, err
 	}
-	res.Text = string(text)
+	res.Text = validText(text)
 	return res, nil
+}
+
+// validText is b with each byte that is not part of a UTF-8 character
+// replaced by U+FFFD. The replacement is byte by byte, so the texts of
+// pieces cut between characters add up to the text of the whole.
+func validText(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var out strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			out.WriteString("\uFFFD")
+		} else {
+			out.Write(b[:n])
+		}
+		b = b[n:]
+	}
+	return out.String()
 }
 
 // findStop returns where the first stop string starts in text.
@@ -132,7 +158,9 @@ func findStop(text []byte, stops []string) (int, bool) {
 }
 
 // safePrefix is how much of text may be shown: not a tail that could
-// still become a stop string, nor an unfinished UTF-8 character.
+// still become a stop string, nor an unfinished UTF-8 character (the
+// start of one that later bytes may complete; a byte that can no longer
+// be part of a character is shown, as U+FFFD).
 func safePrefix(text []byte, from int, stops []string) int {
 	end := len(text)
 	for _, s := range stops {
@@ -143,8 +171,14 @@ func safePrefix(text []byte, from int, stops []string) int {
 			}
 		}
 	}
-	for end > from && !utf8.Valid(text[from:end]) {
-		end--
+	// The last character's start is at most utf8.UTFMax-1 bytes back.
+	for i := end - 1; i >= max(from, end-(utf8.UTFMax-1)); i-- {
+		if utf8.RuneStart(text[i]) {
+			if !utf8.FullRune(text[i:end]) {
+				end = i
+			}
+			break
+		}
 	}
-	return end
+	return max(end, from)
 }

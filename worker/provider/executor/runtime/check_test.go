@@ -3,10 +3,12 @@ package runtime
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/mycelnet/mycel/chain/compute"
 	"github.com/mycelnet/mycel/inference"
+	"github.com/mycelnet/mycel/models"
 	"github.com/mycelnet/mycel/runtime/backend/cpu"
 	"github.com/mycelnet/mycel/runtime/gguf"
 	"github.com/mycelnet/mycel/runtime/synth"
@@ -79,6 +81,44 @@ func TestCheckReceipt(t *testing.T) {
 		}
 		if got.Tokens == 0 && c.want != compute.VerdictUnavailable {
 			t.Errorf("%s: no tokens counted for gas", c.name)
+		}
+	}
+}
+
+// An answer made of replaced bytes is no way around re-scoring: each
+// one is scored as the byte the model likes best there, which for
+// mycel-kjv's English is nowhere near its best tokens.
+func TestRescoreReplacedBytes(t *testing.T) {
+	e := New(cpu.New(1))
+	info, err := e.Add(models.KJV(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	req := inference.Request{Model: info.Hash, Prompt: "And it came to pass", MaxTokens: 16}
+	f, err := e.Run(ctx, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	if _, err := e.Run(ctx, req, func(ev inference.Event) error { text.WriteString(ev.Text); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	external := f.Receipt
+	external.Runtime, external.Deterministic = "openai:llama.cpp", false
+	for _, c := range []struct {
+		name, text, want string
+	}{
+		{"the model's answer", text.String(), compute.VerdictPlausible},
+		{"replaced bytes only", strings.Repeat("\uFFFD", 16), compute.VerdictImplausible},
+		{"the answer, a replaced byte in every word", strings.ReplaceAll(text.String(), " ", " \uFFFD"), compute.VerdictImplausible},
+	} {
+		got, err := e.CheckReceipt(ctx, external, req, c.text)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got.Verdict != c.want {
+			t.Errorf("%s: verdict %s (ranks %v), want %s", c.name, got.Verdict, got.Ranks, c.want)
 		}
 	}
 }

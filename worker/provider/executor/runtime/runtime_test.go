@@ -3,8 +3,11 @@ package runtime
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/mycelnet/mycel/inference"
 	"github.com/mycelnet/mycel/runtime/backend/cpu"
@@ -54,6 +57,38 @@ func TestEngine(t *testing.T) {
 	}
 	if inference.OutputHash(streamed.String()) != f1.Receipt.Output || f1.Receipt.Request != req.Hash() {
 		t.Fatal("the receipt does not hash the streamed text or the request")
+	}
+	// The receipt hashes the text as a client receives it, through JSON,
+	// also when the model's byte tokens split UTF-8 characters (which
+	// this model's mostly byte-level vocabulary does often).
+	split := 0
+	for seed := range uint64(8) {
+		req := inference.Request{Model: info.Hash, Prompt: "abc", MaxTokens: 24, Temperature: 1.5, TopP: 1, Seed: seed}
+		var received strings.Builder
+		f, err := e.Run(context.Background(), req, func(ev inference.Event) error {
+			b, err := json.Marshal(ev)
+			if err != nil {
+				return err
+			}
+			var got inference.Event
+			if err := json.Unmarshal(b, &got); err != nil {
+				return err
+			}
+			received.WriteString(got.Text)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inference.OutputHash(received.String()) != f.Receipt.Output {
+			t.Fatalf("seed %d: the receipt does not hash the text received, %q", seed, received.String())
+		}
+		if strings.ContainsRune(received.String(), utf8.RuneError) {
+			split++
+		}
+	}
+	if split == 0 {
+		t.Fatal("no run generated a byte outside a UTF-8 character: the check above checked nothing")
 	}
 
 	for name, bad := range map[string]inference.Request{
