@@ -14,13 +14,20 @@ import (
 	"github.com/mycelnet/mycel/inference"
 	"github.com/mycelnet/mycel/internal/devnet"
 	"github.com/mycelnet/mycel/models"
+	"github.com/mycelnet/mycel/runtime/synth"
 )
 
 // GatewayOptions size the gateway benchmark.
 type GatewayOptions struct {
-	Runs      int       `json:"runs"`
-	GenTokens int       `json:"generated_tokens"`
-	Progress  io.Writer `json:"-"`
+	Runs      int `json:"runs"`
+	GenTokens int `json:"generated_tokens"`
+	// Model is the model timed: "kjv" (the default) for mycel-kjv, the
+	// devnet's own 4M-parameter model; "100m" for the runtime
+	// benchmark's generated Llama of 125M parameters, which the built-in
+	// provider then serves beside it ("quick": a tiny generated one, for
+	// tests).
+	Model    string    `json:"model"`
+	Progress io.Writer `json:"-"`
 }
 
 // GatewayResult is the gateway benchmark's outcome: median latencies of
@@ -31,6 +38,7 @@ type GatewayOptions struct {
 // overhead).
 type GatewayResult struct {
 	Model          string         `json:"model"`
+	Parameters     int64          `json:"parameters"`
 	DirectSeconds  float64        `json:"direct_seconds"`
 	GatewaySeconds float64        `json:"gateway_seconds"`
 	AddedSeconds   float64        `json:"added_seconds"`
@@ -40,13 +48,28 @@ type GatewayResult struct {
 	Settings       string         `json:"settings"`
 }
 
-// Gateway starts a devnet whose built-in provider serves mycel's model,
-// and times a completion of GenTokens tokens (greedy, a fixed prompt)
-// through POST /v1/completions against the same request run directly on
-// the provider's engine in this process.
+// Gateway starts a devnet whose built-in provider serves mycel's model
+// (and the generated one o.Model names), and times a completion of
+// GenTokens tokens (greedy, a fixed prompt) through POST /v1/completions
+// against the same request run directly on the provider's engine in this
+// process.
 func Gateway(ctx context.Context, o GatewayOptions) (GatewayResult, error) {
+	var spec *synth.Spec
+	switch o.Model {
+	case "", "kjv":
+		o.Model = "kjv"
+	case "100m":
+		spec = &benchModel
+	case "quick":
+		spec = &quickModel
+	default:
+		return GatewayResult{}, fmt.Errorf("model %q: kjv (mycel-kjv, 4M parameters) or 100m (a generated 125M-parameter Llama)", o.Model)
+	}
 	if o.Runs <= 0 {
 		o.Runs = 150
+		if spec != nil {
+			o.Runs = 30 // a request takes 20 times longer
+		}
 	}
 	if o.GenTokens <= 0 {
 		o.GenTokens = 32
@@ -71,24 +94,49 @@ func Gateway(ctx context.Context, o GatewayOptions) (GatewayResult, error) {
 	// The provider's own engine: the same kernels and thread pool on both
 	// paths, so the difference is the gateway alone.
 	engine, info := net.Engine, net.Model
+	if spec != nil {
+		say(o.Progress, "gateway: generating a %d-layer %d-dim Q8_0 model ...", spec.Layers, spec.Dim)
+		var file bytes.Buffer
+		if err := synth.Write(&file, *spec); err != nil {
+			return res, err
+		}
+		if info, err = engine.Add(file.Bytes(), spec.Name); err != nil {
+			return res, err
+		}
+		res.Model = spec.Name
+	}
+	if m, ok := engine.Model(info.Hash); ok {
+		res.Parameters = m.Params()
+	}
 	req := inference.Request{Model: info.Hash, Prompt: "And it came to pass", MaxTokens: o.GenTokens, TopP: 1}
-	body, _ := json.Marshal(map[string]any{"model": models.KJVName, "prompt": req.Prompt, "max_tokens": o.GenTokens,
-		"temperature": 0, "seed": 0, "stop": nil})
+	completion := func(model string, tokens int) []byte {
+		b, _ := json.Marshal(map[string]any{"model": model, "prompt": req.Prompt, "max_tokens": tokens,
+			"temperature": 0, "seed": 0, "stop": nil})
+		return b
+	}
+	body, kjvBody := completion(res.Model, o.GenTokens), completion(models.KJVName, 1)
 	url := net.Nodes[0].APIURL() + "/v1/completions"
-	viaGateway := func() (time.Duration, error) {
-		start := time.Now()
+	post := func(body []byte) (inference.Completion, error) {
+		var c inference.Completion
 		resp, err := http.Post(url, "application/json", bytes.NewReader(body))
 		if err != nil {
-			return 0, err
+			return c, err
 		}
 		defer resp.Body.Close()
 		b, err := io.ReadAll(resp.Body)
 		if err != nil {
-			return 0, err
+			return c, err
 		}
-		var c inference.Completion
 		if resp.StatusCode != 200 || json.Unmarshal(b, &c) != nil {
-			return 0, &httpError{resp.StatusCode, fmt.Sprintf("gateway answered %s: %s", resp.Status, b)}
+			return c, &httpError{resp.StatusCode, fmt.Sprintf("gateway answered %s: %s", resp.Status, b)}
+		}
+		return c, nil
+	}
+	viaGateway := func() (time.Duration, error) {
+		start := time.Now()
+		c, err := post(body)
+		if err != nil {
+			return 0, err
 		}
 		if c.Usage == nil || c.Usage.CompletionTokens != o.GenTokens {
 			return 0, fmt.Errorf("gateway generated %+v tokens, want %d", c.Usage, o.GenTokens)
@@ -117,6 +165,11 @@ func Gateway(ctx context.Context, o GatewayOptions) (GatewayResult, error) {
 		// 404: the provider has not announced the model yet.
 		if he, ok := err.(*httpError); !ok || he.status != http.StatusNotFound || time.Now().After(deadline) {
 			return res, fmt.Errorf("the gateway did not answer: %w", err)
+		}
+		if spec != nil {
+			// The provider announces its models as each poll starts: a
+			// task of mycel-kjv sends one poll back with the new list.
+			_, _ = post(kjvBody)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

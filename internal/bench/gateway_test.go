@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -20,13 +21,19 @@ func BenchmarkGateway(b *testing.B) {
 	}
 }
 
-// The benchmark's own check: both paths ran and every figure is filled.
+// The benchmark's own check: both paths ran and every figure is filled,
+// for mycel-kjv and for a generated model the provider serves beside it.
 func TestGatewayQuick(t *testing.T) {
-	r, err := Gateway(context.Background(), GatewayOptions{Runs: 2, GenTokens: 4})
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct{ model, name string }{{"", "mycel-kjv"}, {"quick", "bench-quick"}} {
+		r, err := Gateway(context.Background(), GatewayOptions{Runs: 2, GenTokens: 4, Model: tc.model})
+		if err != nil {
+			t.Fatalf("model %q: %v", tc.model, err)
+		}
+		if r.Model != tc.name || r.Parameters <= 0 || r.DirectSeconds <= 0 || r.GatewaySeconds <= 0 || r.Ratio <= 0 {
+			t.Fatalf("model %q: result %+v", tc.model, r)
+		}
 	}
-	if r.DirectSeconds <= 0 || r.GatewaySeconds <= 0 || r.Ratio <= 0 {
-		t.Fatalf("result %+v", r)
+	if _, err := Gateway(context.Background(), GatewayOptions{Model: "7b"}); err == nil || !strings.Contains(err.Error(), `model "7b"`) {
+		t.Fatalf("an unknown model: %v", err)
 	}
 }

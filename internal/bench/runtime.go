@@ -82,8 +82,7 @@ func Runtime(ctx context.Context, o RuntimeOptions) (RuntimeResult, error) {
 		return res, err
 	}
 	defer os.RemoveAll(dir)
-	spec := synth.Spec{Name: "bench-100m", Vocab: 32000, Dim: 768, Layers: 12, FFN: 2048, Heads: 12, KVHeads: 4,
-		Context: 1024, Type: gguf.Q8_0, Seed: 1}
+	spec := benchModel
 	shapes := []kernelShape{
 		{"sgemm", 1024, 1024, 1024, backend.F32},
 		{"sgemm", 2048, 768, 128, backend.F32},
@@ -92,8 +91,7 @@ func Runtime(ctx context.Context, o RuntimeOptions) (RuntimeResult, error) {
 		{"sgemv", 32000, 768, 1, backend.Q8_0},
 	}
 	if o.Quick {
-		spec = synth.Spec{Name: "bench-quick", Vocab: 512, Dim: 64, Layers: 2, FFN: 128, Heads: 4, KVHeads: 2,
-			Context: 256, Type: gguf.Q8_0, Seed: 1}
+		spec = quickModel
 		shapes = []kernelShape{{"sgemm", 64, 64, 64, backend.F32}, {"sgemv", 512, 64, 1, backend.Q8_0}}
 	}
 	path := filepath.Join(dir, "model.gguf")
@@ -159,6 +157,16 @@ func Runtime(ctx context.Context, o RuntimeOptions) (RuntimeResult, error) {
 	res.MatVecRatio = res.Kernels[len(res.Kernels)-1].Ratio
 	return res, nil
 }
+
+// The generated models the runtime and gateway benchmarks run: a Llama of
+// about 125M parameters in Q8_0, and a tiny one for the benchmarks' own
+// tests.
+var (
+	benchModel = synth.Spec{Name: "bench-100m", Vocab: 32000, Dim: 768, Layers: 12, FFN: 2048, Heads: 12, KVHeads: 4,
+		Context: 1024, Type: gguf.Q8_0, Seed: 1}
+	quickModel = synth.Spec{Name: "bench-quick", Vocab: 512, Dim: 64, Layers: 2, FFN: 128, Heads: 4, KVHeads: 2,
+		Context: 256, Type: gguf.Q8_0, Seed: 1}
+)
 
 // kernelShape is one measured product: an m×k weight times n vectors,
 // named by OpenBLAS's routine for the same shape.
