@@ -50,7 +50,9 @@ func TestServeSplitCharacters(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	var serving sync.WaitGroup
-	serving.Go(func() { provider.Serve(ctx, client.New(srv.URL), key, engine, nil, 1, "", slog.New(slog.DiscardHandler)) })
+	serving.Go(func() {
+		provider.Serve(ctx, client.New(srv.URL), key, engine, nil, 1, "", slog.New(slog.DiscardHandler))
+	})
 	defer serving.Wait()
 	defer cancel()
 
