@@ -106,11 +106,11 @@ func Rescore(ctx context.Context, m *llama.Model, format string, req inference.R
 	if len(ids) == 0 || len(ids) >= m.Context {
 		return nil, 0, fmt.Errorf("the prompt is %d tokens, the context %d", len(ids), m.Context)
 	}
-	bytes := replaceableBytes(m)
+	replaceable := replaceableBytes(m)
 	// The answer's tokens, -1 for a replaced byte.
 	var ans []int32
 	pieces := []string{text}
-	if len(bytes) > 0 {
+	if len(replaceable) > 0 {
 		pieces = strings.Split(text, string(utf8.RuneError))
 	}
 	for i, p := range pieces {
@@ -155,8 +155,8 @@ func Rescore(ctx context.Context, m *llama.Model, format string, req inference.R
 			break
 		}
 		last := row(len(run) - 1)
-		best := bytes[0]
-		for _, b := range bytes[1:] {
+		best := replaceable[0]
+		for _, b := range replaceable[1:] {
 			if last[b] > last[best] {
 				best = b
 			}
