@@ -116,22 +116,7 @@ func Gateway(ctx context.Context, o GatewayOptions) (GatewayResult, error) {
 	}
 	body, kjvBody := completion(res.Model, o.GenTokens), completion(models.KJVName, 1)
 	url := net.Nodes[0].APIURL() + "/v1/completions"
-	post := func(body []byte) (inference.Completion, error) {
-		var c inference.Completion
-		resp, err := http.Post(url, "application/json", bytes.NewReader(body))
-		if err != nil {
-			return c, err
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return c, err
-		}
-		if resp.StatusCode != 200 || json.Unmarshal(b, &c) != nil {
-			return c, &httpError{resp.StatusCode, fmt.Sprintf("gateway answered %s: %s", resp.Status, b)}
-		}
-		return c, nil
-	}
+	post := func(body []byte) (inference.Completion, error) { return postCompletion(http.DefaultClient, url, body) }
 	viaGateway := func() (time.Duration, error) {
 		start := time.Now()
 		c, err := post(body)
@@ -211,6 +196,25 @@ func Gateway(ctx context.Context, o GatewayOptions) (GatewayResult, error) {
 	res.Overhead = res.AddedSeconds / res.DirectSeconds
 	res.Ratio = res.DirectSeconds / res.GatewaySeconds
 	return res, nil
+}
+
+// postCompletion posts a completion request to url and decodes the
+// answer; a status other than 200 is an *httpError.
+func postCompletion(hc *http.Client, url string, body []byte) (inference.Completion, error) {
+	var c inference.Completion
+	resp, err := hc.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return c, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return c, err
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &c) != nil {
+		return c, &httpError{resp.StatusCode, fmt.Sprintf("gateway answered %s: %s", resp.Status, b)}
+	}
+	return c, nil
 }
 
 type httpError struct {

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -18,7 +17,6 @@ import (
 	"github.com/mycelnet/mycel/chain/paych"
 	"github.com/mycelnet/mycel/chain/tx"
 	"github.com/mycelnet/mycel/client"
-	"github.com/mycelnet/mycel/inference"
 	"github.com/mycelnet/mycel/internal/devnet"
 	"github.com/mycelnet/mycel/keyring"
 	"github.com/mycelnet/mycel/models"
@@ -399,18 +397,9 @@ func paidLatency(ctx context.Context, o PaychOptions, dir string, res *PaychResu
 	unpaid, paid := &http.Client{}, &http.Client{Transport: client.NewPayingTransport(payer, id)}
 	send := func(hc *http.Client) (time.Duration, error) {
 		start := time.Now()
-		resp, err := hc.Post(url, "application/json", bytes.NewReader(body))
+		cp, err := postCompletion(hc, url, body)
 		if err != nil {
 			return 0, err
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return 0, err
-		}
-		var cp inference.Completion
-		if resp.StatusCode != 200 || json.Unmarshal(b, &cp) != nil {
-			return 0, &httpError{resp.StatusCode, fmt.Sprintf("gateway answered %s: %s", resp.Status, b)}
 		}
 		if cp.Usage == nil || cp.Usage.CompletionTokens != o.GenTokens || (hc == paid) != (cp.Payment != nil) {
 			return 0, fmt.Errorf("answer %+v: want %d tokens, paid %v", cp.Usage, o.GenTokens, hc == paid)
